@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../config/load.js';
+import { LOG_LEVELS } from '../config/schema.js';
+import { isMcpPodmanError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { serve } from './serve.js';
+import { toolTable } from './tool-table.js';
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be a whole number');
+  return n;
+};
+
+const program = new Command()
+  .name('mcp-podman')
+  .description('Podman for AI agents over the Model Context Protocol')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('serve', { isDefault: true })
+  .description('Serve Podman tools over MCP (stdio by default)')
+  .addOption(new Option('--transport <kind>', 'stdio, http (Streamable HTTP + legacy SSE) or websocket').choices(['stdio', 'http', 'websocket']))
+  .option('--host <address>', 'address to bind for http/websocket (default 127.0.0.1)')
+  .option('--port <port>', 'port for http/websocket (default 8913)', int)
+  .option('--socket-path <path>', 'Podman API socket')
+  .option('--url <url>', 'Podman API URL (unix:// or tcp://)')
+  .option('--no-embedded', 'do not start `podman system service` when no Podman answers')
+  .option('--auth-token <token>', 'bearer token for HTTP (or MCP_PODMAN_AUTH_TOKEN)')
+  .option('--allowed-hosts <hosts>', 'extra Host header values to accept (comma-separated)', list)
+  .option('--allowed-origins <origins>', 'extra Origin values to accept (comma-separated)', list)
+  .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS))
+  .option('--config <file>', 'config file (YAML or JSON)')
+  .option('--read-only', 'expose only read-only tools')
+  .option('--disable-destructive', 'hide destructive tools')
+  .option('--toolsets <names>', 'toolsets to expose (comma-separated)', list)
+  .option('--tools <names>', 'allow-list of tool names (comma-separated)', list)
+  .option('--disable-tools <names>', 'deny-list of tool names (comma-separated)', list)
+  .option('--no-redact', 'do not mask secret-looking environment values in results')
+  .action(async (opts) => {
+    const flags = {
+      transport: opts.transport,
+      host: opts.host,
+      port: opts.port,
+      authToken: opts.authToken,
+      allowedHosts: opts.allowedHosts,
+      allowedOrigins: opts.allowedOrigins,
+      logLevel: opts.logLevel,
+      podman: {
+        socketPath: opts.socketPath,
+        url: opts.url,
+        embedded: opts.embedded === false ? false : undefined,
+      },
+      readOnly: opts.readOnly,
+      disableDestructive: opts.disableDestructive,
+      toolsets: opts.toolsets,
+      tools: opts.tools,
+      disableTools: opts.disableTools,
+      redact: opts.redact === false ? false : undefined,
+    };
+    const config = await loadConfig({ file: opts.config, flags, env: process.env });
+    await serve(config);
+  });
+
+program
+  .command('tools')
+  .description('Print the tool table (Markdown) or the tool definitions (--json)')
+  .option('--json', 'print JSON')
+  .action((opts) => {
+    process.stdout.write(toolTable(opts.json ? 'json' : 'markdown'));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (isMcpPodmanError(err)) {
+    process.stderr.write(`mcp-podman: ${err.code}: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`mcp-podman: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

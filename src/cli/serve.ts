@@ -1,0 +1,58 @@
+import type { Config } from '../config/schema.js';
+import { type App, createApp } from '../server/app.js';
+import { createMcpSession } from '../server/mcp.js';
+import { startHttpServer } from '../transport/http.js';
+import { StdioTransport } from '../transport/stdio.js';
+
+/**
+ * Runs `mcp-podman serve` until stdin closes (stdio) or a signal arrives. Every resource is
+ * registered with the app, so one close() releases all of it on every exit path.
+ */
+export async function serve(config: Config): Promise<void> {
+  const app = createApp({ config });
+  installSignalHandlers(app);
+  // Connect (or start the embedded service) early, but keep serving if Podman is not there yet:
+  // calls then fail with PODMAN_NOT_CONNECTED and a fix, and a later call tries again.
+  app.connection.get().catch((err: Error) => app.log.warn({ err: err.message }, 'Podman is not reachable yet'));
+
+  if (config.transport === 'stdio') {
+    const server = createMcpSession(app, 'stdio');
+    const transport = new StdioTransport();
+    transport.onclose = () => {
+      void shutdown(app, 0);
+    };
+    await server.connect(transport);
+    app.log.info('serving MCP over stdio');
+    return;
+  }
+  if (config.transport === 'http') {
+    await startHttpServer(app);
+    return;
+  }
+  const { startWebSocketServer } = await import('../transport/websocket.js');
+  await startWebSocketServer(app);
+}
+
+let exiting = false;
+
+async function shutdown(app: App, code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  const force = setTimeout(() => process.exit(code || 1), 10_000);
+  force.unref();
+  await app.close();
+  process.exit(code);
+}
+
+function installSignalHandlers(app: App): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      app.log.info({ signal }, 'shutting down');
+      void shutdown(app, 0);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    app.log.fatal({ err }, 'uncaught exception');
+    void shutdown(app, 1);
+  });
+}

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { McpPodmanError } from '../errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+type Plain = Record<string, unknown>;
+
+function isPlain(v: unknown): v is Plain {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects; later sources win, arrays are replaced whole. */
+export function mergeConfig(...sources: Plain[]): Plain {
+  const out: Plain = {};
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) {
+      if (value === undefined) continue;
+      out[key] = isPlain(value) && isPlain(out[key]) ? mergeConfig(out[key] as Plain, value) : value;
+    }
+  }
+  return out;
+}
+
+export async function readConfigFile(path: string): Promise<Plain> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new McpPodmanError('INVALID_PARAMS', `Cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new McpPodmanError('INVALID_PARAMS', `Config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed == null) return {};
+  if (!isPlain(parsed)) throw new McpPodmanError('INVALID_PARAMS', `Config file ${path} must hold an object at its top.`);
+  return parsed;
+}
+
+/** Settings that come from the environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  return {
+    authToken: env.MCP_PODMAN_AUTH_TOKEN || undefined,
+    logLevel: env.MCP_PODMAN_LOG_LEVEL || undefined,
+  };
+}
+
+/** Parses the merged sources once; a bad field is named with its path. */
+export function parseConfig(merged: Plain, origin = 'configuration'): Config {
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new McpPodmanError('INVALID_PARAMS', `Invalid ${origin}: ${problems.join('; ')}`, {
+      details: { issues: z.treeifyError(result.error) },
+    });
+  }
+  return result.data;
+}
+
+export async function loadConfig(options: { file?: string; flags: Plain; env: NodeJS.ProcessEnv }): Promise<Config> {
+  const fromFile = options.file ? await readConfigFile(options.file) : {};
+  const origin = options.file ? `configuration (file ${options.file}, environment and flags)` : 'configuration';
+  return parseConfig(mergeConfig(fromFile, configFromEnv(options.env), options.flags), origin);
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Defaults live here and nowhere else. A config file, the
+ * environment and CLI flags are merged (in that order of precedence, lowest first) and parsed once.
+ */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const ConfigSchema = z
+  .object({
+    transport: z.enum(['stdio', 'http', 'websocket']).default('stdio').describe('How MCP clients connect'),
+    host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP/WebSocket server binds to'),
+    port: z.number().int().min(0).max(65535).default(8913).describe('Port of the HTTP/WebSocket server'),
+    authToken: z
+      .string()
+      .min(16, 'must be at least 16 characters')
+      .optional()
+      .describe('Bearer token required on every HTTP endpoint but /health (env MCP_PODMAN_AUTH_TOKEN)'),
+    allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra Host header values to accept'),
+    allowedOrigins: z.array(z.string().min(1)).default([]).describe('Extra Origin values to accept (CORS)'),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    podman: z
+      .object({
+        socketPath: z.string().min(1).optional().describe('Path of the Podman API socket'),
+        url: z.string().min(1).optional().describe('unix:// or tcp:// URL of the Podman API'),
+        embedded: z
+          .boolean()
+          .default(true)
+          .describe('Start `podman system service` on a private socket when no Podman answers'),
+      })
+      .strict()
+      .default({ embedded: true }),
+    readOnly: z.boolean().default(false).describe('Expose only read-only tools'),
+    disableDestructive: z.boolean().default(false).describe('Hide destructive tools'),
+    toolsets: z.array(z.string().min(1)).optional().describe('Toolsets to expose (default: all)'),
+    tools: z.array(z.string().min(1)).optional().describe('Allow-list of tool names'),
+    disableTools: z.array(z.string().min(1)).default([]).describe('Deny-list of tool names'),
+    redact: z.boolean().default(true).describe('Mask secret-looking environment values in results'),
+    limits: z
+      .object({
+        outputBytes: z.number().int().min(1024).default(64 * 1024).describe('Cap on logs and exec output a call returns'),
+        followMs: z.number().int().min(100).max(120_000).default(5000).describe('How long a log follow collects'),
+        execTimeoutMs: z.number().int().min(100).default(60_000).describe('Cap on how long podman_exec waits'),
+        runWaitMs: z.number().int().min(100).default(120_000).describe('Cap on how long podman_run detach=false waits'),
+      })
+      .strict()
+      .default({ outputBytes: 64 * 1024, followMs: 5000, execTimeoutMs: 60_000, runWaitMs: 120_000 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

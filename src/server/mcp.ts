@@ -1,0 +1,89 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js';
+import { McpPodmanError } from '../errors.js';
+import { SERVER_NAME, VERSION } from '../version.js';
+import type { App } from './app.js';
+import { errorResult } from './local-tools.js';
+
+/**
+ * The only place that hands tools to the MCP SDK. One Server per client session, all reading the
+ * app's shared ToolRegistry; a change there becomes notifications/tools/list_changed here.
+ */
+export function createMcpSession(app: App, transportName: string): Server {
+  const server = new Server(
+    { name: SERVER_NAME, version: VERSION, title: 'mcp-podman' },
+    {
+      capabilities: { tools: { listChanged: true }, logging: {} },
+      instructions:
+        'Tools to manage Podman containers, images and more. Errors carry a code and say what to do next. ' +
+        'Containers created here are labelled io.mcp-podman.managed=true.',
+    },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    app.metrics.requests.inc({ method: 'tools/list' });
+    return {
+      tools: app.tools.list().map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        inputSchema: t.inputSchema,
+        annotations: t.annotations,
+      })),
+    };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+    const name = request.params.name;
+    app.metrics.requests.inc({ method: 'tools/call' });
+    const entry = app.tools.get(name);
+    if (!entry) {
+      const hidden = app.tools.hiddenReason(name);
+      if (hidden) {
+        app.metrics.errors.inc({ method: 'tools/call', tool: name, code: 'TOOL_DISABLED' });
+        return errorResult(new McpPodmanError('TOOL_DISABLED', hidden), app.redactor);
+      }
+      app.metrics.errors.inc({ method: 'tools/call', tool: '', code: 'UNKNOWN_TOOL' });
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. Call tools/list to see the available tools.`);
+    }
+    const progressToken = request.params._meta?.progressToken;
+    const stop = app.metrics.toolDuration.startTimer({ tool: name });
+    const result = await entry.call(request.params.arguments ?? {}, {
+      signal: extra.signal,
+      progressToken,
+      sessionId: extra.sessionId,
+      async sendProgress(progress, total, message) {
+        if (progressToken === undefined || extra.signal.aborted) return;
+        await extra
+          .sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+          })
+          .catch(() => undefined);
+      },
+    });
+    stop();
+    const code = result.isError ? String((result.structuredContent as { error?: { code?: string } })?.error?.code ?? 'ERROR') : '';
+    app.metrics.toolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'ok' });
+    if (result.isError) app.metrics.errors.inc({ method: 'tools/call', tool: name, code });
+    return result;
+  });
+
+  const onChanged = () => {
+    server.sendToolListChanged().catch(() => undefined);
+  };
+  app.tools.on('changed', onChanged);
+  app.metrics.activeSessions.inc({ transport: transportName });
+  server.onclose = () => {
+    app.tools.off('changed', onChanged);
+    app.metrics.activeSessions.dec({ transport: transportName });
+  };
+  server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');
+  return server;
+}

@@ -1,0 +1,76 @@
+import { EventEmitter } from 'node:events';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations, ToolsetName } from '../tools/types.js';
+
+/** What a tools/call handler gets from the session that received it. */
+export interface CallExtra {
+  signal: AbortSignal;
+  progressToken?: string | number;
+  sendProgress(progress: number, total?: number, message?: string): Promise<void>;
+  sessionId?: string;
+}
+
+/**
+ * One callable tool as the MCP server sees it: local Podman tools and tools proxied from mounted
+ * servers alike. The input schema is JSON Schema, because proxied tools only have that.
+ */
+export interface ToolEntry {
+  name: string;
+  title?: string;
+  description: string;
+  inputSchema: Tool['inputSchema'];
+  annotations: ToolAnnotations & { title?: string };
+  toolset: ToolsetName | string;
+  call(args: unknown, extra: CallExtra): Promise<CallToolResult>;
+}
+
+/**
+ * The tools this process serves, shared by every session. It emits `changed` whenever the list
+ * changes, and every session turns that into notifications/tools/list_changed.
+ */
+export class ToolRegistry extends EventEmitter<{ changed: [] }> {
+  private readonly entries = new Map<string, ToolEntry>();
+  /** Tools hidden by the operator's policy, with the reason a call gets. */
+  private readonly hidden = new Map<string, string>();
+
+  add(entry: ToolEntry): void {
+    this.entries.set(entry.name, entry);
+    this.emit('changed');
+  }
+
+  /** Adds or replaces several entries and announces the change once. */
+  addAll(entries: ToolEntry[]): void {
+    for (const e of entries) this.entries.set(e.name, e);
+    if (entries.length) this.emit('changed');
+  }
+
+  remove(names: string[]): void {
+    let changed = false;
+    for (const n of names) changed = this.entries.delete(n) || changed;
+    if (changed) this.emit('changed');
+  }
+
+  hide(name: string, reason: string): void {
+    this.hidden.set(name, reason);
+  }
+
+  get(name: string): ToolEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  hiddenReason(name: string): string | undefined {
+    return this.hidden.get(name);
+  }
+
+  list(): ToolEntry[] {
+    return [...this.entries.values()];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,8 @@
+import { containerIoTools } from './container-io.js';
+import { containerLifecycleTools } from './containers.js';
+import { imageTools } from './images.js';
+import { systemTools } from './system.js';
+import type { ToolDef } from './types.js';
+
+/** Every built-in Podman tool, grouped by toolset in the order tools/list shows them. */
+export const podmanTools: ToolDef[] = [...containerLifecycleTools, ...containerIoTools, ...imageTools, ...systemTools];

@@ -1,0 +1,96 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { Config } from '../config/schema.js';
+import { type ErrorCode, McpPodmanError, httpStatusFor } from '../errors.js';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Refuses a configuration that would expose the server to the network without a token. */
+export function assertSafeBind(config: Config): void {
+  if (!isLoopback(config.host) && !config.authToken) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Refusing to bind ${config.host} without authentication: anyone on the network could drive Podman. ` +
+        'Set --auth-token (or MCP_PODMAN_AUTH_TOKEN), or bind 127.0.0.1.',
+    );
+  }
+}
+
+/** Host names (without port) this server answers to: loopback, the bind address and configured extras. */
+export function allowedHostnames(config: Config): Set<string> {
+  const hosts = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+  if (!['0.0.0.0', '::'].includes(config.host)) hosts.add(config.host.toLowerCase());
+  for (const h of config.allowedHosts) hosts.add(h.toLowerCase());
+  return hosts;
+}
+
+function hostnameOf(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.split(':')[0] ?? '';
+}
+
+export function jsonError(code: ErrorCode, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }), {
+    status: httpStatusFor(code),
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/**
+ * DNS-rebinding protection: the Host header must name this server, and a browser Origin, when
+ * present, must be a loopback origin or one the operator allowed.
+ */
+export function hostAndOriginGuard(config: Config, extraHost?: (hostname: string) => boolean): MiddlewareHandler {
+  const hosts = allowedHostnames(config);
+  const origins = new Set(config.allowedOrigins.map((o) => o.replace(/\/$/, '')));
+  return async (c, next) => {
+    const host = hostnameOf(c.req.header('host') ?? '');
+    if (!hosts.has(host) && !extraHost?.(host)) {
+      return jsonError('FORBIDDEN', `Host "${c.req.header('host') ?? ''}" is not allowed. Add it with --allowed-hosts.`);
+    }
+    const origin = c.req.header('origin');
+    if (origin && origin !== 'null' && !origins.has('*') && !origins.has(origin)) {
+      let originHost = '';
+      try {
+        originHost = new URL(origin).hostname;
+      } catch {
+        // an unparsable origin is refused below
+      }
+      if (!isLoopback(originHost) && !originHost.endsWith('.localhost')) {
+        return jsonError('FORBIDDEN', `Origin "${origin}" is not allowed. Add it with --allowed-origins.`);
+      }
+    } else if (origin === 'null') {
+      return jsonError('FORBIDDEN', 'Origin "null" is not allowed.');
+    }
+    await next();
+  };
+}
+
+/** Bearer-token check, in constant time. Without a configured token it lets everything through. */
+export function bearerAuth(token: string | undefined): MiddlewareHandler {
+  const expected = token ? Buffer.from(token) : undefined;
+  return async (c, next) => {
+    if (!expected) return next();
+    const header = c.req.header('authorization') ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      const res = jsonError('UNAUTHORIZED', 'Missing or wrong bearer token. Send "Authorization: Bearer <token>".');
+      res.headers.set('www-authenticate', 'Bearer realm="mcp-podman"');
+      return res;
+    }
+    await next();
+  };
+}
+
+/** Checks a token given by other means (the WebSocket upgrade). */
+export function tokenMatches(expected: string | undefined, header: string | undefined): boolean {
+  if (!expected) return true;
+  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
+  const want = Buffer.from(expected);
+  return given.length === want.length && timingSafeEqual(given, want);
+}

@@ -1,0 +1,182 @@
+import type { AddressInfo } from 'node:net';
+import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { Hono } from 'hono';
+import { healthRoutes } from '../api/health.js';
+import type { App } from '../server/app.js';
+import { createMcpSession } from '../server/mcp.js';
+import { assertSafeBind, bearerAuth, hostAndOriginGuard, jsonError } from './guards.js';
+import { errorReply } from './jsonrpc.js';
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export interface HttpServerHandle {
+  url: string;
+  port: number;
+  hono: Hono<{ Bindings: HttpBindings }>;
+  server: ServerType;
+  close(): Promise<void>;
+}
+
+interface Session {
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Streamable HTTP at /mcp (stateful sessions), the legacy SSE endpoints (/sse + /messages),
+ * /health and /metrics, behind Host/Origin validation and an optional bearer token.
+ * Extra routes (the management API) can be mounted on `hono` before the server starts taking traffic.
+ */
+export async function startHttpServer(
+  app: App,
+  options: { mount?: (hono: Hono<{ Bindings: HttpBindings }>) => void; extraHost?: (hostname: string) => boolean } = {},
+): Promise<HttpServerHandle> {
+  const { config } = app;
+  assertSafeBind(config);
+  const sessions = new Map<string, Session>();
+  const hono = new Hono<{ Bindings: HttpBindings }>();
+  const { health, metrics } = healthRoutes(app);
+
+  hono.use('*', hostAndOriginGuard(config, options.extraHost));
+  hono.route('/', health);
+  hono.use('*', bearerAuth(config.authToken));
+  hono.route('/', metrics);
+
+  hono.all('/mcp', async (c) => {
+    const sessionId = c.req.header('mcp-session-id');
+    if (c.req.method === 'POST') {
+      const body = await readJson(c.req.raw);
+      if (!body.ok) return body.response;
+      if (sessionId) {
+        const session = sessions.get(sessionId);
+        if (!session || !(session as StreamableSession).transport) return unknownSession();
+        return (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value });
+      }
+      const messages = Array.isArray(body.value) ? body.value : [body.value];
+      if (!messages.some((m) => isInitializeRequest(m))) {
+        return Response.json(errorReply(null, -32000, 'Bad Request: no mcp-session-id header; start with an initialize request'), { status: 400 });
+      }
+      const session = newStreamableSession(app, sessions);
+      await session.server.connect(session.transport);
+      return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
+    }
+    if (!sessionId) return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), { status: 400 });
+    const session = sessions.get(sessionId) as StreamableSession | undefined;
+    if (!session?.transport) return unknownSession();
+    return session.transport.handleRequest(c.req.raw);
+  });
+
+  // Legacy HTTP+SSE transport (protocol 2024-11-05) for older clients.
+  hono.get('/sse', async (c) => {
+    const transport = new SSEServerTransport('/messages', c.env.outgoing);
+    const server = createMcpSession(app, 'sse');
+    sessions.set(transport.sessionId, { server, close: () => server.close() });
+    transport.onclose = () => {
+      sessions.delete(transport.sessionId);
+    };
+    c.env.outgoing.on('close', () => {
+      void server.close();
+    });
+    await server.connect(transport);
+    return RESPONSE_ALREADY_SENT;
+  });
+  hono.post('/messages', async (c) => {
+    const sessionId = c.req.query('sessionId') ?? '';
+    const session = sessions.get(sessionId) as (Session & { sse?: SSEServerTransport }) | undefined;
+    const transport = session?.server.transport;
+    if (!(transport instanceof SSEServerTransport)) return unknownSession();
+    const body = await readJson(c.req.raw);
+    if (!body.ok) return body.response;
+    await transport.handlePostMessage(c.env.incoming, c.env.outgoing, body.value);
+    return RESPONSE_ALREADY_SENT;
+  });
+
+  options.mount?.(hono);
+  hono.notFound(() => jsonError('NOT_FOUND', 'No such endpoint. MCP is served at /mcp (and legacy SSE at /sse).'));
+  hono.onError((err) => {
+    app.log.error({ err }, 'HTTP handler failed');
+    return jsonError('INTERNAL_ERROR', 'Internal error; see the server log.');
+  });
+
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: hono.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
+  app.log.info({ url: `http://${hostForUrl}:${port}/mcp` }, 'serving MCP over Streamable HTTP (legacy SSE at /sse)');
+
+  let closed: Promise<void> | undefined;
+  const handle: HttpServerHandle = {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    hono,
+    server,
+    close() {
+      closed ??= (async () => {
+        await Promise.all([...sessions.values()].map((s) => s.close().catch(() => undefined)));
+        sessions.clear();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        });
+      })();
+      return closed;
+    },
+  };
+  app.onClose(() => handle.close());
+  return handle;
+}
+
+interface StreamableSession extends Session {
+  transport: WebStandardStreamableHTTPServerTransport;
+}
+
+function newStreamableSession(app: App, sessions: Map<string, Session>): StreamableSession {
+  const server = createMcpSession(app, 'streamable-http');
+  const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => crypto.randomUUID(),
+    onsessioninitialized: (id) => {
+      sessions.set(id, session);
+    },
+    onsessionclosed: (id) => {
+      sessions.delete(id);
+    },
+    maxRequestBodySize: MAX_BODY,
+  });
+  transport.onclose = () => {
+    if (transport.sessionId) sessions.delete(transport.sessionId);
+  };
+  const session: StreamableSession = { server, transport, close: () => server.close() };
+  return session;
+}
+
+function unknownSession(): Response {
+  return Response.json(errorReply(null, -32001, 'Session not found: it expired or was closed; start a new one with initialize'), { status: 404 });
+}
+
+async function readJson(req: Request): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const length = Number(req.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY) {
+    return { ok: false, response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }) };
+  }
+  let text: string;
+  try {
+    text = await req.text();
+  } catch {
+    return { ok: false, response: Response.json(errorReply(null, -32700, 'Parse error: could not read the body'), { status: 400 }) };
+  }
+  if (text.length > MAX_BODY) {
+    return { ok: false, response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }) };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, response: Response.json(errorReply(null, -32700, 'Parse error: the body is not valid JSON'), { status: 400 }) };
+  }
+}

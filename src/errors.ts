@@ -101,6 +101,8 @@ export function toMcpPodmanError(err: unknown): McpPodmanError {
 export function isAbortError(err: unknown): boolean {
   return (
     err instanceof Error &&
-    (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED' || err.name === 'TimeoutError')
+    (err.name === 'AbortError' ||
+      (err as { code?: string }).code === 'UND_ERR_ABORTED' ||
+      err.name === 'TimeoutError')
   );
 }

@@ -14,7 +14,11 @@ export function healthRoutes(app: App): { health: Hono; metrics: Hono } {
         uptime_seconds: app.metrics.uptimeSeconds(),
         version: VERSION,
         server_name: SERVER_NAME,
-        ...(ok ? {} : { error: { code: 'PODMAN_NOT_CONNECTED', message: 'Podman does not answer on its API socket.' } }),
+        ...(ok
+          ? {}
+          : {
+              error: { code: 'PODMAN_NOT_CONNECTED', message: 'Podman does not answer on its API socket.' },
+            }),
       },
       ok ? 200 : 503,
     );
@@ -34,7 +38,9 @@ export function healthRoutes(app: App): { health: Hono; metrics: Hono } {
         timestamp: new Date().toISOString(),
       });
     }
-    return c.body(await app.metrics.registry.metrics(), 200, { 'content-type': app.metrics.registry.contentType });
+    return c.body(await app.metrics.registry.metrics(), 200, {
+      'content-type': app.metrics.registry.contentType,
+    });
   });
   return { health, metrics };
 }

@@ -7,7 +7,13 @@ import { VERSION } from '../version.js';
 import { serve } from './serve.js';
 import { toolTable } from './tool-table.js';
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('must be a whole number');
@@ -23,7 +29,13 @@ const program = new Command()
 program
   .command('serve', { isDefault: true })
   .description('Serve Podman tools over MCP (stdio by default)')
-  .addOption(new Option('--transport <kind>', 'stdio, http (Streamable HTTP + legacy SSE) or websocket').choices(['stdio', 'http', 'websocket']))
+  .addOption(
+    new Option('--transport <kind>', 'stdio, http (Streamable HTTP + legacy SSE) or websocket').choices([
+      'stdio',
+      'http',
+      'websocket',
+    ]),
+  )
   .option('--host <address>', 'address to bind for http/websocket (default 127.0.0.1)')
   .option('--port <port>', 'port for http/websocket (default 8913)', int)
   .option('--socket-path <path>', 'Podman API socket')

@@ -13,7 +13,9 @@ export async function serve(config: Config): Promise<void> {
   installSignalHandlers(app);
   // Connect (or start the embedded service) early, but keep serving if Podman is not there yet:
   // calls then fail with PODMAN_NOT_CONNECTED and a fix, and a later call tries again.
-  app.connection.get().catch((err: Error) => app.log.warn({ err: err.message }, 'Podman is not reachable yet'));
+  app.connection
+    .get()
+    .catch((err: Error) => app.log.warn({ err: err.message }, 'Podman is not reachable yet'));
 
   if (config.transport === 'stdio') {
     const server = createMcpSession(app, 'stdio');

@@ -6,7 +6,14 @@ import { TOOLSETS } from '../tools/types.js';
 export function toolTable(format: 'markdown' | 'json'): string {
   if (format === 'json') {
     return `${JSON.stringify(
-      podmanTools.map((t) => ({ name: t.name, title: t.title, toolset: t.toolset, description: t.description, annotations: t.annotations, inputSchema: inputJsonSchema(t.input) })),
+      podmanTools.map((t) => ({
+        name: t.name,
+        title: t.title,
+        toolset: t.toolset,
+        description: t.description,
+        annotations: t.annotations,
+        inputSchema: inputJsonSchema(t.input),
+      })),
       null,
       2,
     )}\n`;
@@ -25,7 +32,9 @@ export function toolTable(format: 'markdown' | 'json'): string {
     ]
       .filter(Boolean)
       .join(', ');
-    lines.push(`| \`${t.name}\` | ${t.toolset} | ${t.description.replace(/\|/g, '\\|')} | ${args || '-'} | ${hints || '-'} |`);
+    lines.push(
+      `| \`${t.name}\` | ${t.toolset} | ${t.description.replace(/\|/g, '\\|')} | ${args || '-'} | ${hints || '-'} |`,
+    );
   }
   const sets = Object.entries(TOOLSETS).map(([k, v]) => `- \`${k}\`: ${v}`);
   return `${lines.join('\n')}\n\nToolsets (for \`--toolsets\`):\n${sets.join('\n')}\n`;

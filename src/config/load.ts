@@ -27,16 +27,23 @@ export async function readConfigFile(path: string): Promise<Plain> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new McpPodmanError('INVALID_PARAMS', `Cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new McpPodmanError('INVALID_PARAMS', `Cannot read config file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let parsed: unknown;
   try {
     parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new McpPodmanError('INVALID_PARAMS', `Config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (parsed == null) return {};
-  if (!isPlain(parsed)) throw new McpPodmanError('INVALID_PARAMS', `Config file ${path} must hold an object at its top.`);
+  if (!isPlain(parsed))
+    throw new McpPodmanError('INVALID_PARAMS', `Config file ${path} must hold an object at its top.`);
   return parsed;
 }
 
@@ -60,8 +67,14 @@ export function parseConfig(merged: Plain, origin = 'configuration'): Config {
   return result.data;
 }
 
-export async function loadConfig(options: { file?: string; flags: Plain; env: NodeJS.ProcessEnv }): Promise<Config> {
+export async function loadConfig(options: {
+  file?: string;
+  flags: Plain;
+  env: NodeJS.ProcessEnv;
+}): Promise<Config> {
   const fromFile = options.file ? await readConfigFile(options.file) : {};
-  const origin = options.file ? `configuration (file ${options.file}, environment and flags)` : 'configuration';
+  const origin = options.file
+    ? `configuration (file ${options.file}, environment and flags)`
+    : 'configuration';
   return parseConfig(mergeConfig(fromFile, configFromEnv(options.env), options.flags), origin);
 }

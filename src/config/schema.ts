@@ -38,10 +38,31 @@ export const ConfigSchema = z
     redact: z.boolean().default(true).describe('Mask secret-looking environment values in results'),
     limits: z
       .object({
-        outputBytes: z.number().int().min(1024).default(64 * 1024).describe('Cap on logs and exec output a call returns'),
-        followMs: z.number().int().min(100).max(120_000).default(5000).describe('How long a log follow collects'),
-        execTimeoutMs: z.number().int().min(100).default(60_000).describe('Cap on how long podman_exec waits'),
-        runWaitMs: z.number().int().min(100).default(120_000).describe('Cap on how long podman_run detach=false waits'),
+        outputBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .default(64 * 1024)
+          .describe('Cap on logs and exec output a call returns'),
+        followMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(120_000)
+          .default(5000)
+          .describe('How long a log follow collects'),
+        execTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(60_000)
+          .describe('Cap on how long podman_exec waits'),
+        runWaitMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(120_000)
+          .describe('Cap on how long podman_run detach=false waits'),
       })
       .strict()
       .default({ outputBytes: 64 * 1024, followMs: 5000, execTimeoutMs: 60_000, runWaitMs: 120_000 }),

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
-import { type ErrorCode, McpPodmanError, isAbortError } from '../errors.js';
+import { type ErrorCode, isAbortError, McpPodmanError } from '../errors.js';
 
 /** Every call goes to the libpod API under this version prefix; Podman accepts any prefix >= 4.0.0. */
 export const API_PREFIX = '/v4.0.0';
@@ -51,7 +51,11 @@ export class PodmanClient {
   }
 
   /** Sends a request and returns the response with its body unread. Statuses >= 400 throw. */
-  async request(method: Dispatcher.HttpMethod, path: string, options: RequestOptions = {}): Promise<RawResponse> {
+  async request(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<RawResponse> {
     const { body, contentType } = encodeBody(options.body);
     let res: Dispatcher.ResponseData;
     try {
@@ -75,17 +79,25 @@ export class PodmanClient {
   }
 
   /** Sends a request and parses a JSON answer (or returns undefined for an empty one). */
-  async json<T = unknown>(method: Dispatcher.HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+  async json<T = unknown>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
     const res = await this.request(method, path, options);
     const text = await readBody(res.body, options.signal);
     if (text.length === 0) return undefined as T;
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new McpPodmanError('PODMAN_ERROR', `Podman sent a reply that is not JSON for ${method} ${path}.`, {
-        cause: err,
-        details: { body: text.slice(0, 500) },
-      });
+      throw new McpPodmanError(
+        'PODMAN_ERROR',
+        `Podman sent a reply that is not JSON for ${method} ${path}.`,
+        {
+          cause: err,
+          details: { body: text.slice(0, 500) },
+        },
+      );
     }
   }
 
@@ -136,7 +148,8 @@ async function readBody(body: RawResponse['body'], signal?: AbortSignal): Promis
   try {
     return await body.text();
   } catch (err) {
-    if (signal?.aborted || isAbortError(err)) throw new McpPodmanError('CANCELLED', 'The request was cancelled.');
+    if (signal?.aborted || isAbortError(err))
+      throw new McpPodmanError('CANCELLED', 'The request was cancelled.');
     throw new McpPodmanError('PODMAN_ERROR', 'The connection to Podman broke while reading its reply.', {
       cause: err,
     });
@@ -162,20 +175,44 @@ async function responseError(res: Dispatcher.ResponseData, options: RequestOptio
     // Not JSON: keep the text as it is.
   }
   const details = { status: res.statusCode, podman: podmanMessage.slice(0, 2000) };
-  if (res.statusCode === 404 && options.notFound) {
+  const status = classify(res.statusCode, podmanMessage);
+  if (status === 404 && options.notFound) {
     return new McpPodmanError(options.notFound.code, options.notFound.message, { details });
   }
-  if (res.statusCode === 409) {
+  if (status === 409) {
     const message = options.conflict?.message ?? `Podman refused because of a conflict: ${podmanMessage}`;
     return new McpPodmanError('CONFLICT', message, { details });
   }
-  if (res.statusCode === 404) {
+  if (status === 404) {
     return new McpPodmanError('NOT_FOUND', `Podman found nothing: ${podmanMessage}`, { details });
   }
   if (res.statusCode === 400) {
     return new McpPodmanError('INVALID_PARAMS', `Podman rejected the request: ${podmanMessage}`, { details });
   }
   return new McpPodmanError('PODMAN_ERROR', `Podman failed: ${podmanMessage}`, { details });
+}
+
+/**
+ * Podman 4 answers several conflicts and misses with a bare 500; its message tells them apart.
+ * Reading the message here keeps every caller's error mapping status-based.
+ */
+function classify(status: number, message: string): number {
+  if (status !== 500) return status;
+  if (
+    /already in use|already exists|as it is (running|paused)|container state improper|is in use|in use by|is being used|has dependent containers|is not running/i.test(
+      message,
+    )
+  ) {
+    return 409;
+  }
+  if (
+    /no such (container|image|pod|volume|network|secret|exec session)|no container with name or id|image not known|no pod with name or id|unable to find network/i.test(
+      message,
+    )
+  ) {
+    return 404;
+  }
+  return status;
 }
 
 function connectionError(err: unknown, endpoint: PodmanEndpoint): McpPodmanError {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import { McpPodmanError } from '../errors.js';
-import { PodmanClient, type PodmanEndpoint, describeEndpoint } from './client.js';
+import { describeEndpoint, PodmanClient, type PodmanEndpoint } from './client.js';
 
 export interface ConnectionOptions {
   /** --socket-path */
@@ -26,8 +26,11 @@ export interface Candidate {
 }
 
 /** Where to look for Podman, in the documented order. An explicit flag is the only candidate. */
-export function candidateEndpoints(options: Pick<ConnectionOptions, 'socketPath' | 'url' | 'env'>): Candidate[] {
-  if (options.socketPath) return [{ endpoint: { kind: 'unix', socketPath: options.socketPath }, source: '--socket-path' }];
+export function candidateEndpoints(
+  options: Pick<ConnectionOptions, 'socketPath' | 'url' | 'env'>,
+): Candidate[] {
+  if (options.socketPath)
+    return [{ endpoint: { kind: 'unix', socketPath: options.socketPath }, source: '--socket-path' }];
   if (options.url) return [{ endpoint: parseEndpointUrl(options.url), source: '--url' }];
   const out: Candidate[] = [];
   const host = options.env.CONTAINER_HOST;
@@ -35,14 +38,18 @@ export function candidateEndpoints(options: Pick<ConnectionOptions, 'socketPath'
   out.push({ endpoint: { kind: 'unix', socketPath: '/run/podman/podman.sock' }, source: 'rootful socket' });
   const runtimeDir = options.env.XDG_RUNTIME_DIR;
   if (runtimeDir) {
-    out.push({ endpoint: { kind: 'unix', socketPath: join(runtimeDir, 'podman', 'podman.sock') }, source: 'rootless socket' });
+    out.push({
+      endpoint: { kind: 'unix', socketPath: join(runtimeDir, 'podman', 'podman.sock') },
+      source: 'rootless socket',
+    });
   }
   return out;
 }
 
 export function parseEndpointUrl(url: string): PodmanEndpoint {
   if (url.startsWith('unix://')) return { kind: 'unix', socketPath: url.slice('unix://'.length) };
-  if (url.startsWith('tcp://') || url.startsWith('http://')) return { kind: 'tcp', url: url.replace(/^tcp:/, 'http:') };
+  if (url.startsWith('tcp://') || url.startsWith('http://'))
+    return { kind: 'tcp', url: url.replace(/^tcp:/, 'http:') };
   if (url.startsWith('/')) return { kind: 'unix', socketPath: url };
   throw new McpPodmanError(
     'INVALID_PARAMS',
@@ -132,10 +139,15 @@ export class PodmanConnection {
       this.apiVersion = await client.ping(AbortSignal.timeout(this.options.pingTimeoutMs ?? 3000));
       this.client = client;
       this.source = candidate.source;
-      this.options.log.info({ endpoint: where, source: candidate.source, api: this.apiVersion }, 'connected to Podman');
+      this.options.log.info(
+        { endpoint: where, source: candidate.source, api: this.apiVersion },
+        'connected to Podman',
+      );
       return client;
     } catch (err) {
-      tried.push(`${candidate.source} ${where}: ${(err as Error).message.split('(')[1]?.split(')')[0] ?? 'no answer'}`);
+      tried.push(
+        `${candidate.source} ${where}: ${(err as Error).message.split('(')[1]?.split(')')[0] ?? 'no answer'}`,
+      );
       await client.close();
       return undefined;
     }

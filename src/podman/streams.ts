@@ -107,7 +107,11 @@ export class BoundedText {
         return;
       }
       if (this.bytes + size > this.maxBytes) {
-        this.chunks.push(Buffer.from(text).subarray(0, this.maxBytes - this.bytes).toString());
+        this.chunks.push(
+          Buffer.from(text)
+            .subarray(0, this.maxBytes - this.bytes)
+            .toString(),
+        );
         this.bytes = this.maxBytes;
         this.truncated = true;
         return;

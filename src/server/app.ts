@@ -34,7 +34,17 @@ export interface AppOptions {
 
 /** Logs go to stderr, never stdout: stdout belongs to the stdio transport. */
 export function createLogger(level: Config['logLevel']): Logger {
-  return pino({ level, base: { name: 'mcp-podman' }, redact: { paths: ['*.authToken', '*.password', '*.value', 'authorization', '*.headers.authorization'], censor: '********' } }, pino.destination(2));
+  return pino(
+    {
+      level,
+      base: { name: 'mcp-podman' },
+      redact: {
+        paths: ['*.authToken', '*.password', '*.value', 'authorization', '*.headers.authorization'],
+        censor: '********',
+      },
+    },
+    pino.destination(2),
+  );
 }
 
 export function createApp(options: AppOptions): App {

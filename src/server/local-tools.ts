@@ -19,7 +19,11 @@ export interface LocalToolDeps {
 
 /** JSON Schema for a tool's arguments, as tools/list shows it. */
 export function inputJsonSchema(schema: z.ZodObject): ToolEntry['inputSchema'] {
-  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   delete json.$schema;
   return { ...json, type: 'object' } as ToolEntry['inputSchema'];
 }
@@ -45,9 +49,13 @@ export function localToolEntry(def: ToolDef, deps: LocalToolDeps): ToolEntry {
         };
       } catch (err) {
         const coded = toMcpPodmanError(err);
-        if (coded.code === 'INTERNAL_ERROR') deps.log.error({ err: coded.cause ?? coded, tool: def.name }, 'tool failed unexpectedly');
+        if (coded.code === 'INTERNAL_ERROR')
+          deps.log.error({ err: coded.cause ?? coded, tool: def.name }, 'tool failed unexpectedly');
         if (extra.signal.aborted && coded.code !== 'CANCELLED') {
-          return errorResult(new McpPodmanError('CANCELLED', `The ${def.name} call was cancelled.`, { cause: err }), deps.redactor);
+          return errorResult(
+            new McpPodmanError('CANCELLED', `The ${def.name} call was cancelled.`, { cause: err }),
+            deps.redactor,
+          );
         }
         return errorResult(coded, deps.redactor);
       }
@@ -76,9 +84,15 @@ export function invalidArguments(tool: string, error: z.ZodError): McpPodmanErro
     const path = issue.path.length ? issue.path.join('.') : '(arguments)';
     return `${path}: ${issue.message}`;
   });
-  return new McpPodmanError(code, `Invalid arguments for ${tool}: ${problems.join('; ')}. Fix them and call again.`, {
-    details: { issues: error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })) },
-  });
+  return new McpPodmanError(
+    code,
+    `Invalid arguments for ${tool}: ${problems.join('; ')}. Fix them and call again.`,
+    {
+      details: {
+        issues: error.issues.map((i) => ({ path: i.path.map(String), message: i.message, code: i.code })),
+      },
+    },
+  );
 }
 
 /** The one shape of a failed tool call: isError, a text with code and hint, and structured error. */

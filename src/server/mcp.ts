@@ -50,7 +50,10 @@ export function createMcpSession(app: App, transportName: string): Server {
         return errorResult(new McpPodmanError('TOOL_DISABLED', hidden), app.redactor);
       }
       app.metrics.errors.inc({ method: 'tools/call', tool: '', code: 'UNKNOWN_TOOL' });
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. Call tools/list to see the available tools.`);
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: ${name}. Call tools/list to see the available tools.`,
+      );
     }
     const progressToken = request.params._meta?.progressToken;
     const stop = app.metrics.toolDuration.startTimer({ tool: name });
@@ -63,13 +66,20 @@ export function createMcpSession(app: App, transportName: string): Server {
         await extra
           .sendNotification({
             method: 'notifications/progress',
-            params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+            params: {
+              progressToken,
+              progress,
+              ...(total !== undefined ? { total } : {}),
+              ...(message ? { message } : {}),
+            },
           })
           .catch(() => undefined);
       },
     });
     stop();
-    const code = result.isError ? String((result.structuredContent as { error?: { code?: string } })?.error?.code ?? 'ERROR') : '';
+    const code = result.isError
+      ? String((result.structuredContent as { error?: { code?: string } })?.error?.code ?? 'ERROR')
+      : '';
     app.metrics.toolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'ok' });
     if (result.isError) app.metrics.errors.inc({ method: 'tools/call', tool: name, code });
     return result;

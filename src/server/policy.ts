@@ -22,7 +22,8 @@ export function createPolicy(config: Config): (tool: PolicySubject) => string | 
       );
     }
   }
-  const toolsets = config.toolsets && !config.toolsets.includes('all') ? new Set<string>(config.toolsets) : undefined;
+  const toolsets =
+    config.toolsets && !config.toolsets.includes('all') ? new Set<string>(config.toolsets) : undefined;
   const allow = config.tools ? new Set(config.tools) : undefined;
   const deny = new Set(config.disableTools);
   return (tool) => {

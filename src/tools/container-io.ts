@@ -5,7 +5,7 @@ import { containerNotFound, containerPath } from './containers.js';
 import { collectLogs, logArgs } from './logs.js';
 import { bytes, table } from './render.js';
 import { containerRef, envEntry } from './schemas.js';
-import { MUTATING, READ_ONLY, type ToolDef, defineTool } from './types.js';
+import { defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
 const logs = defineTool({
   name: 'podman_logs',
@@ -34,7 +34,13 @@ const logs = defineTool({
     ].filter(Boolean);
     return {
       text: (text || '(no log lines)') + (notes.length ? `\n(${notes.join('; ')})` : ''),
-      data: { container: args.container, logs: text, lines: result.lines, truncated: result.truncated, stoppedBy: result.stoppedBy },
+      data: {
+        container: args.container,
+        logs: text,
+        lines: result.lines,
+        truncated: result.truncated,
+        stoppedBy: result.stoppedBy,
+      },
     };
   },
 });
@@ -43,11 +49,34 @@ interface InspectedContainer {
   Id: string;
   Name: string;
   Created: string;
-  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string; Error?: string; Health?: unknown };
+  State: {
+    Status: string;
+    Running: boolean;
+    ExitCode: number;
+    StartedAt: string;
+    FinishedAt: string;
+    Error?: string;
+    Health?: unknown;
+  };
   Image: string;
   ImageName: string;
-  Config: { Env?: string[]; Labels?: Record<string, string>; Cmd?: string[]; Entrypoint?: string | string[]; User?: string; WorkingDir?: string; Secrets?: { Name: string }[] | null; [k: string]: unknown };
-  HostConfig?: { RestartPolicy?: { Name: string }; PortBindings?: unknown; Memory?: number; NanoCpus?: number; [k: string]: unknown };
+  Config: {
+    Env?: string[];
+    Labels?: Record<string, string>;
+    Cmd?: string[];
+    Entrypoint?: string | string[];
+    User?: string;
+    WorkingDir?: string;
+    Secrets?: { Name: string }[] | null;
+    [k: string]: unknown;
+  };
+  HostConfig?: {
+    RestartPolicy?: { Name: string };
+    PortBindings?: unknown;
+    Memory?: number;
+    NanoCpus?: number;
+    [k: string]: unknown;
+  };
   Mounts?: { Type: string; Source: string; Destination: string; RW: boolean; Name?: string }[];
   NetworkSettings?: { Ports?: unknown; Networks?: Record<string, { IPAddress?: string }> };
   Pod?: string;
@@ -73,7 +102,9 @@ const inspect = defineTool({
     const { env, masked } = ctx.redactor.maskEnvList(info.Config?.Env, secretEnv);
     const redacted = masked.map((k) => `Config.Env.${k}`);
     const container = ctx.redactor.scrubDeep({ ...info, Config: { ...info.Config, Env: env } });
-    const ports = Object.entries((info.NetworkSettings?.Ports ?? {}) as Record<string, { HostIp: string; HostPort: string }[] | null>)
+    const ports = Object.entries(
+      (info.NetworkSettings?.Ports ?? {}) as Record<string, { HostIp: string; HostPort: string }[] | null>,
+    )
       .flatMap(([p, binds]) => (binds ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort}->${p}`))
       .join(', ');
     const text = [
@@ -81,9 +112,11 @@ const inspect = defineTool({
       `  image:   ${info.ImageName}`,
       `  state:   ${info.State.Status}${info.State.Running ? '' : ` (exit code ${info.State.ExitCode})`}${info.State.Error ? `, error: ${info.State.Error}` : ''}`,
       `  created: ${info.Created}`,
-      `  command: ${JSON.stringify([...(toArray(info.Config.Entrypoint)), ...(info.Config.Cmd ?? [])])}`,
+      `  command: ${JSON.stringify([...toArray(info.Config.Entrypoint), ...(info.Config.Cmd ?? [])])}`,
       ports ? `  ports:   ${ports}` : '',
-      info.Mounts?.length ? `  mounts:  ${info.Mounts.map((m) => `${m.Name || m.Source}:${m.Destination}${m.RW ? '' : ':ro'}`).join(', ')}` : '',
+      info.Mounts?.length
+        ? `  mounts:  ${info.Mounts.map((m) => `${m.Name || m.Source}:${m.Destination}${m.RW ? '' : ':ro'}`).join(', ')}`
+        : '',
       `  env:     ${env.length} variables${redacted.length ? ` (${redacted.length} masked: ${masked.join(', ')})` : ''}`,
       info.Pod ? `  pod:     ${info.Pod}` : '',
     ]
@@ -119,11 +152,25 @@ const exec = defineTool({
   toolset: 'containers',
   input: z.object({
     container: containerRef.describe('Container name or ID (required)'),
-    command: z.array(z.string().max(32 * 1024)).min(1, 'give the command as a non-empty list').max(256).describe('Command and its arguments, e.g. ["ls", "-l", "/"]'),
+    command: z
+      .array(z.string().max(32 * 1024))
+      .min(1, 'give the command as a non-empty list')
+      .max(256)
+      .describe('Command and its arguments, e.g. ["ls", "-l", "/"]'),
     env: z.array(envEntry).max(256).default([]).describe('Extra environment variables (KEY=VALUE)'),
     workdir: z.string().startsWith('/').max(4096).optional().describe('Working directory for the command'),
-    user: z.string().regex(/^[\w.-]+(?::[\w.-]+)?$/, 'must be user[:group]').optional().describe('User (and group) to run as'),
-    timeoutMs: z.number().int().min(100).max(600_000).optional().describe('Give up waiting after this many ms (default from config: 60 s)'),
+    user: z
+      .string()
+      .regex(/^[\w.-]+(?::[\w.-]+)?$/, 'must be user[:group]')
+      .optional()
+      .describe('User (and group) to run as'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .optional()
+      .describe('Give up waiting after this many ms (default from config: 60 s)'),
   }),
   annotations: { ...MUTATING, destructiveHint: true },
   async handler(args, ctx) {
@@ -141,7 +188,9 @@ const exec = defineTool({
       },
       signal: ctx.signal,
       notFound: containerNotFound(args.container),
-      conflict: { message: `Container "${args.container}" is not running. Start it with podman_start first.` },
+      conflict: {
+        message: `Container "${args.container}" is not running. Start it with podman_start first.`,
+      },
     });
     const timeoutMs = args.timeoutMs ?? ctx.config.limits.execTimeoutMs;
     const bound = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
@@ -153,15 +202,21 @@ const exec = defineTool({
       const res = await client.request('POST', `/libpod/exec/${created.Id}/start`, {
         body: { Detach: false, Tty: false },
         signal: bound,
-        conflict: { message: `Container "${args.container}" is not running. Start it with podman_start first.` },
+        conflict: {
+          message: `Container "${args.container}" is not running. Start it with podman_start first.`,
+        },
       });
-      for await (const frame of demux(res.body)) (frame.stream === 'stderr' ? stderr : stdout).push(frame.data.toString('utf8'));
+      for await (const frame of demux(res.body))
+        (frame.stream === 'stderr' ? stderr : stdout).push(frame.data.toString('utf8'));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       if (!bound.aborted) throw err;
       timedOut = true;
     }
-    const state = await client.json<{ ExitCode: number; Running: boolean }>('GET', `/libpod/exec/${created.Id}/json`);
+    const state = await client.json<{ ExitCode: number; Running: boolean }>(
+      'GET',
+      `/libpod/exec/${created.Id}/json`,
+    );
     const out = ctx.redactor.scrub(stdout.toString());
     const err = ctx.redactor.scrub(stderr.toString());
     if (timedOut) {
@@ -199,7 +254,11 @@ const stats = defineTool({
   description: 'One snapshot of CPU, memory, network, block I/O and process counts for running containers.',
   toolset: 'containers',
   input: z.object({
-    containers: z.array(containerRef).max(100).default([]).describe('Containers to report (default: all running)'),
+    containers: z
+      .array(containerRef)
+      .max(100)
+      .default([])
+      .describe('Containers to report (default: all running)'),
   }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
@@ -207,14 +266,23 @@ const stats = defineTool({
     if (args.containers.length) {
       // The stats endpoint fails the whole call for one unknown name; check names first for a clear error.
       for (const name of args.containers) {
-        await client.call('GET', containerPath(name, '/exists'), { notFound: containerNotFound(name), signal: ctx.signal });
+        await client.call('GET', containerPath(name, '/exists'), {
+          notFound: containerNotFound(name),
+          signal: ctx.signal,
+        });
       }
     }
-    const res = await client.json<{ Error?: unknown; Stats?: StatsEntry[] } | StatsEntry[]>('GET', '/libpod/containers/stats', {
-      query: { stream: false, containers: args.containers.length ? args.containers : undefined },
-      signal: ctx.signal,
-      conflict: { message: 'A container is not running; stats need running containers. Start it with podman_start.' },
-    });
+    const res = await client.json<{ Error?: unknown; Stats?: StatsEntry[] } | StatsEntry[]>(
+      'GET',
+      '/libpod/containers/stats',
+      {
+        query: { stream: false, containers: args.containers.length ? args.containers : undefined },
+        signal: ctx.signal,
+        conflict: {
+          message: 'A container is not running; stats need running containers. Start it with podman_start.',
+        },
+      },
+    );
     const entries = (Array.isArray(res) ? res : (res?.Stats ?? [])).map((s) => ({
       id: s.ContainerID,
       name: s.Name,
@@ -231,7 +299,15 @@ const stats = defineTool({
     const text = entries.length
       ? table(
           ['NAME', 'CPU %', 'MEM', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'],
-          entries.map((e) => [e.name, e.cpuPercent, `${bytes(e.memUsageBytes)} / ${bytes(e.memLimitBytes)}`, e.memPercent, `${bytes(e.netInputBytes)} / ${bytes(e.netOutputBytes)}`, `${bytes(e.blockInputBytes)} / ${bytes(e.blockOutputBytes)}`, e.pids]),
+          entries.map((e) => [
+            e.name,
+            e.cpuPercent,
+            `${bytes(e.memUsageBytes)} / ${bytes(e.memLimitBytes)}`,
+            e.memPercent,
+            `${bytes(e.netInputBytes)} / ${bytes(e.netOutputBytes)}`,
+            `${bytes(e.blockInputBytes)} / ${bytes(e.blockOutputBytes)}`,
+            e.pids,
+          ]),
         )
       : 'No running containers to report.';
     return { text, data: { stats: entries } };
@@ -246,7 +322,25 @@ const top = defineTool({
   input: z.object({
     container: containerRef.describe('Container name or ID (required)'),
     psArgs: z
-      .array(z.enum(['user', 'pid', 'ppid', 'pcpu', 'etime', 'tty', 'time', 'args', 'comm', 'group', 'nice', 'vsz', 'rss', 'stime', 'state']))
+      .array(
+        z.enum([
+          'user',
+          'pid',
+          'ppid',
+          'pcpu',
+          'etime',
+          'tty',
+          'time',
+          'args',
+          'comm',
+          'group',
+          'nice',
+          'vsz',
+          'rss',
+          'stime',
+          'state',
+        ]),
+      )
       .max(15)
       .optional()
       .describe('Columns to show (ps descriptors), default user, pid, ppid, pcpu, etime, tty, time, args'),
@@ -254,15 +348,25 @@ const top = defineTool({
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const client = await ctx.podman();
-    const res = await client.json<{ Titles: string[]; Processes: string[][] }>('GET', containerPath(args.container, '/top'), {
-      query: { ps_args: args.psArgs?.join(',') , stream: false },
-      signal: ctx.signal,
-      notFound: containerNotFound(args.container),
-      conflict: { message: `Container "${args.container}" is not running. Start it with podman_start first.` },
-    });
-    const processes = (res.Processes ?? []).slice(0, 500).map((p) => Object.fromEntries(res.Titles.map((t, i) => [t, p[i] ?? ''])));
+    const res = await client.json<{ Titles: string[]; Processes: string[][] }>(
+      'GET',
+      containerPath(args.container, '/top'),
+      {
+        query: { ps_args: args.psArgs?.join(','), stream: false },
+        signal: ctx.signal,
+        notFound: containerNotFound(args.container),
+        conflict: {
+          message: `Container "${args.container}" is not running. Start it with podman_start first.`,
+        },
+      },
+    );
+    const processes = (res.Processes ?? [])
+      .slice(0, 500)
+      .map((p) => Object.fromEntries(res.Titles.map((t, i) => [t, p[i] ?? ''])));
     return {
-      text: table(res.Titles, (res.Processes ?? []).slice(0, 500)) + ((res.Processes?.length ?? 0) > 500 ? '\n(showing 500 processes)' : ''),
+      text:
+        table(res.Titles, (res.Processes ?? []).slice(0, 500)) +
+        ((res.Processes?.length ?? 0) > 500 ? '\n(showing 500 processes)' : ''),
       data: { titles: res.Titles, processes, count: res.Processes?.length ?? 0 },
     };
   },

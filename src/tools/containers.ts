@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { McpPodmanError, isMcpPodmanError } from '../errors.js';
+import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { BoundedText, demux } from '../podman/streams.js';
-import { ago, shortId, table, truncationNote } from './render.js';
+import { shortId, table, truncationNote } from './render.js';
 import {
   containerRef,
   envEntry,
@@ -20,7 +20,7 @@ import {
   portSpec,
   volumeSpec,
 } from './schemas.js';
-import { DESTRUCTIVE, MUTATING, READ_ONLY, type ToolDef, defineTool } from './types.js';
+import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
 export function containerNotFound(name: string) {
   return {
@@ -29,7 +29,8 @@ export function containerNotFound(name: string) {
   };
 }
 
-export const containerPath = (name: string, rest = '') => `/libpod/containers/${encodeURIComponent(name)}${rest}`;
+export const containerPath = (name: string, rest = '') =>
+  `/libpod/containers/${encodeURIComponent(name)}${rest}`;
 
 interface ListedContainer {
   Id: string;
@@ -40,7 +41,9 @@ interface ListedContainer {
   Created?: number | string;
   StartedAt?: number;
   ExitCode?: number;
-  Ports?: { host_ip?: string; host_port?: number; container_port: number; protocol?: string; range?: number }[] | null;
+  Ports?:
+    | { host_ip?: string; host_port?: number; container_port: number; protocol?: string; range?: number }[]
+    | null;
   Labels?: Record<string, string> | null;
   PodName?: string;
   Command?: string[] | null;
@@ -48,35 +51,63 @@ interface ListedContainer {
 
 function portsText(ports: ListedContainer['Ports']): string {
   return (ports ?? [])
-    .map((p) => `${p.host_ip && p.host_ip !== '0.0.0.0' ? `${p.host_ip}:` : ''}${p.host_port}->${p.container_port}/${p.protocol ?? 'tcp'}`)
+    .map(
+      (p) =>
+        `${p.host_ip && p.host_ip !== '0.0.0.0' ? `${p.host_ip}:` : ''}${p.host_port}->${p.container_port}/${p.protocol ?? 'tcp'}`,
+    )
     .join(', ');
 }
 
 const ps = defineTool({
   name: 'podman_ps',
   title: 'List containers',
-  description: 'List containers, running ones by default. Filter by status, name or label; at most `limit` are returned.',
+  description:
+    'List containers, running ones by default. Filter by status, name or label; at most `limit` are returned.',
   toolset: 'containers',
   input: z.object({
     all: z.boolean().default(false).describe('Show all containers including stopped (default false)'),
     filters: z
       .object({
         status: z
-          .enum(['created', 'running', 'paused', 'stopped', 'exited', 'unknown', 'restarting', 'removing', 'configured'])
+          .enum([
+            'created',
+            'running',
+            'paused',
+            'stopped',
+            'exited',
+            'unknown',
+            'restarting',
+            'removing',
+            'configured',
+          ])
           .optional()
           .describe('Filter by status (running, exited, ...)'),
-        name: z.string().max(253).optional().describe('Filter by container name (substring or regex, as Podman matches)'),
+        name: z
+          .string()
+          .max(253)
+          .optional()
+          .describe('Filter by container name (substring or regex, as Podman matches)'),
         label: z.string().max(4096).optional().describe('Filter by label: "key" or "key=value"'),
       })
       .strict()
       .default({})
       .describe('Filter containers by criteria'),
-    limit: z.number().int().min(1).max(100).default(50).describe('Maximum number of containers (default 50, max 100)'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(50)
+      .describe('Maximum number of containers (default 50, max 100)'),
   }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const client = await ctx.podman();
-    const filters = filtersOf({ status: args.filters.status, name: args.filters.name, label: args.filters.label });
+    const filters = filtersOf({
+      status: args.filters.status,
+      name: args.filters.name,
+      label: args.filters.label,
+    });
     // Ask for everything that matches and cut here, so we can say how many there were.
     const list = await client.json<ListedContainer[]>('GET', '/libpod/containers/json', {
       query: { all: args.all || Boolean(args.filters.status), filters },
@@ -101,14 +132,26 @@ const ps = defineTool({
             ['ID', 'NAME', 'IMAGE', 'STATE', 'STATUS', 'PORTS'],
             containers.map((c) => [shortId(c.id), c.name, c.image, c.state, c.status, c.ports]),
           )) + truncationNote(shown.length, list.length, 'raise limit or add filters');
-    return { text, data: { containers, count: containers.length, total: list.length, truncated: list.length > shown.length } };
+    return {
+      text,
+      data: {
+        containers,
+        count: containers.length,
+        total: list.length,
+        truncated: list.length > shown.length,
+      },
+    };
   },
 });
 
 const runInput = z.object({
   image: imageRef.describe('Container image to run (required)'),
   name: objectName.optional().describe('Container name (optional)'),
-  command: z.array(z.string().max(32 * 1024)).max(256).optional().describe('Command to execute (optional)'),
+  command: z
+    .array(z.string().max(32 * 1024))
+    .max(256)
+    .optional()
+    .describe('Command to execute (optional)'),
   env: z.array(envEntry).max(512).default([]).describe('Environment variables (KEY=VALUE format)'),
   ports: z
     .array(portSpec)
@@ -120,20 +163,33 @@ const runInput = z.object({
     .max(128)
     .default([])
     .describe('Volume mounts (HOST:CONTAINER format; a named volume in place of HOST; optional :ro)'),
-  detach: z.boolean().default(true).describe('Run in background (default true); false waits for the exit and returns its output'),
+  detach: z
+    .boolean()
+    .default(true)
+    .describe('Run in background (default true); false waits for the exit and returns its output'),
   restart: z
     .enum(['no', 'always', 'on-failure', 'unless-stopped'])
     .default('no')
     .describe('Restart policy (no, always, on-failure, unless-stopped)'),
   labels: labelsRecord.default({}).describe('Labels to set (io.mcp-podman.managed=true is always added)'),
   workdir: z.string().startsWith('/').max(4096).optional().describe('Working directory inside the container'),
-  user: z.string().regex(/^[\w.-]+(?::[\w.-]+)?$/, 'must be user[:group]').optional().describe('User (and group) to run as'),
-  entrypoint: z.array(z.string().max(32 * 1024)).max(64).optional().describe('Override the image entrypoint'),
+  user: z
+    .string()
+    .regex(/^[\w.-]+(?::[\w.-]+)?$/, 'must be user[:group]')
+    .optional()
+    .describe('User (and group) to run as'),
+  entrypoint: z
+    .array(z.string().max(32 * 1024))
+    .max(64)
+    .optional()
+    .describe('Override the image entrypoint'),
   network: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be bridge, none, host or a network name')
     .optional()
-    .describe('Network mode or network name: bridge, none, host, or a network created with podman_network_create'),
+    .describe(
+      'Network mode or network name: bridge, none, host, or a network created with podman_network_create',
+    ),
   pod: objectRef.optional().describe('Pod to join'),
   memory: memorySize.optional().describe('Memory limit, e.g. 512m'),
   cpus: z.number().min(0.01).max(1024).optional().describe('CPU limit in cores, e.g. 0.5'),
@@ -143,8 +199,15 @@ const runInput = z.object({
       z
         .object({
           source: objectRef.describe('Name of the Podman secret'),
-          type: z.enum(['mount', 'env']).default('mount').describe('Mount as a file (/run/secrets/<target>) or expose as env'),
-          target: z.string().regex(/^[\w.-]+$/).optional().describe('File name under /run/secrets, or the env variable name'),
+          type: z
+            .enum(['mount', 'env'])
+            .default('mount')
+            .describe('Mount as a file (/run/secrets/<target>) or expose as env'),
+          target: z
+            .string()
+            .regex(/^[\w.-]+$/)
+            .optional()
+            .describe('File name under /run/secrets, or the env variable name'),
         })
         .strict(),
     )
@@ -161,7 +224,8 @@ export function specFor(args: RunArgs, extraLabels: Record<string, string> = {})
   const volumes: unknown[] = [];
   for (const spec of args.volumes) {
     const v = parseVolume(spec)!;
-    if (v.kind === 'bind') mounts.push({ type: 'bind', source: v.source, destination: v.destination, options: v.options });
+    if (v.kind === 'bind')
+      mounts.push({ type: 'bind', source: v.source, destination: v.destination, options: v.options });
     else volumes.push({ Name: v.name, Dest: v.destination, Options: v.options });
   }
   const resourceLimits: Record<string, unknown> = {};
@@ -183,8 +247,12 @@ export function specFor(args: RunArgs, extraLabels: Record<string, string> = {})
     restart_policy: args.restart === 'no' ? undefined : args.restart,
     pod: args.pod,
     resource_limits: Object.keys(resourceLimits).length ? resourceLimits : undefined,
-    secrets: args.secrets.filter((s) => s.type === 'mount').map((s) => ({ source: s.source, target: s.target })),
-    secret_env: Object.fromEntries(args.secrets.filter((s) => s.type === 'env').map((s) => [s.target ?? s.source, s.source])),
+    secrets: args.secrets
+      .filter((s) => s.type === 'mount')
+      .map((s) => ({ source: s.source, target: s.target })),
+    secret_env: Object.fromEntries(
+      args.secrets.filter((s) => s.type === 'env').map((s) => [s.target ?? s.source, s.source]),
+    ),
   };
   if (args.network) {
     if (['bridge', 'none', 'host', 'private'].includes(args.network)) spec.netns = { nsmode: args.network };
@@ -205,20 +273,28 @@ export async function createAndStart(
   spec: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<{ id: string; warnings: string[] }> {
-  const created = await client.json<{ Id: string; Warnings?: string[] }>('POST', '/libpod/containers/create', {
-    body: spec,
-    signal,
-    notFound: {
-      code: 'IMAGE_NOT_FOUND',
-      message: `Image "${String(spec.image)}" is not present locally. Pull it first with podman_pull, or check the name with podman_images.`,
+  const created = await client.json<{ Id: string; Warnings?: string[] }>(
+    'POST',
+    '/libpod/containers/create',
+    {
+      body: spec,
+      signal,
+      notFound: {
+        code: 'IMAGE_NOT_FOUND',
+        message: `Image "${String(spec.image)}" is not present locally. Pull it first with podman_pull, or check the name with podman_images.`,
+      },
+      conflict: {
+        message: `The name "${String(spec.name)}" is already in use. Choose another name, or remove the old container with podman_rm.`,
+      },
     },
-    conflict: { message: `The name "${String(spec.name)}" is already in use. Choose another name, or remove the old container with podman_rm.` },
-  });
+  );
   try {
     // Not bound to the caller's signal: once created, the start must finish or be undone by us.
     await client.call('POST', containerPath(created.Id, '/start'), { okStatuses: [304] });
   } catch (err) {
-    await client.call('DELETE', containerPath(created.Id), { query: { force: true, v: true } }).catch(() => undefined);
+    await client
+      .call('DELETE', containerPath(created.Id), { query: { force: true, v: true } })
+      .catch(() => undefined);
     const reason = isMcpPodmanError(err) ? String(err.details.podman ?? err.message) : String(err);
     throw new McpPodmanError(
       'PODMAN_ERROR',
@@ -259,12 +335,20 @@ const run = defineTool({
         data: { id, name, image: args.image, exitCode, output: output.text, truncated: output.truncated },
       };
     } finally {
-      if (args.remove) await client.call('DELETE', containerPath(id), { query: { force: true, v: true } }).catch(() => undefined);
+      if (args.remove)
+        await client
+          .call('DELETE', containerPath(id), { query: { force: true, v: true } })
+          .catch(() => undefined);
     }
   },
 });
 
-async function waitForExit(client: PodmanClient, id: string, signal: AbortSignal, maxMs: number): Promise<number> {
+async function waitForExit(
+  client: PodmanClient,
+  id: string,
+  signal: AbortSignal,
+  maxMs: number,
+): Promise<number> {
   const bound = AbortSignal.any([signal, AbortSignal.timeout(maxMs)]);
   try {
     const code = await client.json<number>('POST', containerPath(id, '/wait'), {
@@ -285,9 +369,15 @@ async function waitForExit(client: PodmanClient, id: string, signal: AbortSignal
   }
 }
 
-async function readOutput(client: PodmanClient, id: string, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+async function readOutput(
+  client: PodmanClient,
+  id: string,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   const out = new BoundedText(maxBytes, 'tail');
-  const res = await client.request('GET', containerPath(id, '/logs'), { query: { stdout: true, stderr: true } });
+  const res = await client.request('GET', containerPath(id, '/logs'), {
+    query: { stdout: true, stderr: true },
+  });
   for await (const frame of demux(res.body)) out.push(frame.data.toString('utf8'));
   return { text: out.toString(), truncated: out.truncated };
 }
@@ -318,12 +408,20 @@ async function eachContainer(
   const failed = results.filter((r) => !r.ok);
   if (failed.length === names.length && failed.length > 0) {
     const first = failed[0]!.error!;
-    throw new McpPodmanError(first.code, names.length === 1 ? first.message : `No container could be ${verb}: ${failed.map((f) => `${f.container}: ${f.error!.message}`).join(' ')}`, {
-      details: { results },
-    });
+    throw new McpPodmanError(
+      first.code,
+      names.length === 1
+        ? first.message
+        : `No container could be ${verb}: ${failed.map((f) => `${f.container}: ${f.error!.message}`).join(' ')}`,
+      {
+        details: { results },
+      },
+    );
   }
   const lines = results.map((r) =>
-    r.ok ? `${r.container}: ${r.changed ? verb : `already ${verb}`}` : `${r.container}: failed (${r.error!.code}) ${r.error!.message}`,
+    r.ok
+      ? `${r.container}: ${r.changed ? verb : `already ${verb}`}`
+      : `${r.container}: failed (${r.error!.code}) ${r.error!.message}`,
   );
   return { text: lines.join('\n'), data: { results } };
 }
@@ -364,7 +462,11 @@ const start = defineTool({
     const client = await ctx.podman();
     return eachContainer(
       args.containers,
-      (name) => client.call('POST', containerPath(name, '/start'), { okStatuses: [304], notFound: containerNotFound(name) }),
+      (name) =>
+        client.call('POST', containerPath(name, '/start'), {
+          okStatuses: [304],
+          notFound: containerNotFound(name),
+        }),
       'started',
     );
   },
@@ -377,14 +479,24 @@ const restart = defineTool({
   toolset: 'containers',
   input: z.object({
     containers: containerList,
-    timeout: z.number().int().min(0).max(600).default(10).describe('Seconds to wait for a stop before killing (default 10)'),
+    timeout: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(10)
+      .describe('Seconds to wait for a stop before killing (default 10)'),
   }),
   annotations: { ...DESTRUCTIVE, idempotentHint: false },
   async handler(args, ctx) {
     const client = await ctx.podman();
     return eachContainer(
       args.containers,
-      (name) => client.call('POST', containerPath(name, '/restart'), { query: { t: args.timeout }, notFound: containerNotFound(name) }),
+      (name) =>
+        client.call('POST', containerPath(name, '/restart'), {
+          query: { t: args.timeout },
+          notFound: containerNotFound(name),
+        }),
       'restarted',
     );
   },
@@ -393,12 +505,20 @@ const restart = defineTool({
 const rm = defineTool({
   name: 'podman_rm',
   title: 'Remove containers',
-  description: 'Remove one or more containers. A running container needs force=true. Anonymous volumes go with volumes=true.',
+  description:
+    'Remove one or more containers. A running container needs force=true. Anonymous volumes go with volumes=true.',
   toolset: 'containers',
   input: z.object({
     containers: containerList,
     force: z.boolean().default(false).describe('Stop and remove running containers'),
     volumes: z.boolean().default(false).describe("Also remove the containers' anonymous volumes"),
+    timeout: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(10)
+      .describe('With force: seconds to wait for a stop before killing (default 10)'),
   }),
   annotations: DESTRUCTIVE,
   async handler(args, ctx) {
@@ -407,9 +527,11 @@ const rm = defineTool({
       args.containers,
       (name) =>
         client.call('DELETE', containerPath(name), {
-          query: { force: args.force, v: args.volumes },
+          query: { force: args.force, v: args.volumes, timeout: args.timeout },
           notFound: containerNotFound(name),
-          conflict: { message: `Container "${name}" is running. Stop it with podman_stop, or pass force=true.` },
+          conflict: {
+            message: `Container "${name}" is running. Stop it with podman_stop, or pass force=true.`,
+          },
         }),
       'removed',
     );

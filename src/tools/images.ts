@@ -3,7 +3,7 @@ import { McpPodmanError } from '../errors.js';
 import { jsonLines } from '../podman/streams.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { filtersOf, imageRef } from './schemas.js';
-import { DESTRUCTIVE, MUTATING, READ_ONLY, type ToolDef, defineTool } from './types.js';
+import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
 export function imageNotFound(ref: string) {
   return {
@@ -34,13 +34,23 @@ const images = defineTool({
     all: z.boolean().default(false).describe('Show all images including intermediate (default false)'),
     filters: z
       .object({
-        reference: z.string().max(512).optional().describe('Filter by image reference (name, name:tag, wildcards allowed)'),
+        reference: z
+          .string()
+          .max(512)
+          .optional()
+          .describe('Filter by image reference (name, name:tag, wildcards allowed)'),
         label: z.string().max(4096).optional().describe('Filter by label: "key" or "key=value"'),
       })
       .strict()
       .default({})
       .describe('Filter images by criteria'),
-    limit: z.number().int().min(1).max(500).default(100).describe('Maximum number of images to return (default 100)'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .default(100)
+      .describe('Maximum number of images to return (default 100)'),
   }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
@@ -69,7 +79,10 @@ const images = defineTool({
             ['IMAGE', 'ID', 'CREATED', 'SIZE'],
             out.map((i) => [i.tags[0] ?? '<none>', shortId(i.id), ago(i.created), bytes(i.size)]),
           )) + truncationNote(shown.length, list.length, 'raise limit or add filters');
-    return { text, data: { images: out, count: out.length, total: list.length, truncated: list.length > shown.length } };
+    return {
+      text,
+      data: { images: out, count: out.length, total: list.length, truncated: list.length > shown.length },
+    };
   },
 });
 
@@ -82,7 +95,10 @@ const pull = defineTool({
   toolset: 'images',
   input: z.object({
     image: imageRef.describe('Image to pull (name:tag format) (required)'),
-    tlsVerify: z.boolean().default(true).describe('Require HTTPS and verify certificates (false for a local plain-HTTP registry)'),
+    tlsVerify: z
+      .boolean()
+      .default(true)
+      .describe('Require HTTPS and verify certificates (false for a local plain-HTTP registry)'),
     platform: z
       .string()
       .regex(/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/, 'must be os/arch[/variant]')
@@ -94,7 +110,15 @@ const pull = defineTool({
     const client = await ctx.podman();
     const [os, arch, variant] = args.platform?.split('/') ?? [];
     const res = await client.request('POST', '/libpod/images/pull', {
-      query: { reference: args.image, tlsVerify: args.tlsVerify, quiet: false, policy: 'always', OS: os, Arch: arch, Variant: variant },
+      query: {
+        reference: args.image,
+        tlsVerify: args.tlsVerify,
+        quiet: false,
+        policy: 'always',
+        OS: os,
+        Arch: arch,
+        Variant: variant,
+      },
       signal: ctx.signal,
     });
     let step = 0;
@@ -102,10 +126,13 @@ const pull = defineTool({
     let id = '';
     const log: string[] = [];
     try {
-      for await (const line of jsonLines<{ stream?: string; error?: string; images?: string[]; id?: string }>(res.body)) {
+      for await (const line of jsonLines<{ stream?: string; error?: string; images?: string[]; id?: string }>(
+        res.body,
+      )) {
         // A failed pull arrives as an {"error"} line inside an HTTP 200 stream.
         if (line.error) {
-          const notFound = /manifest unknown|not found|name unknown|no such host|repository .* not found/i.test(line.error);
+          const notFound =
+            /manifest unknown|not found|name unknown|no such host|repository .* not found/i.test(line.error);
           throw new McpPodmanError(
             notFound ? 'IMAGE_NOT_FOUND' : 'PODMAN_ERROR',
             notFound
@@ -125,10 +152,16 @@ const pull = defineTool({
         if (line.id) id = line.id;
       }
     } catch (err) {
-      if (ctx.signal.aborted) throw new McpPodmanError('CANCELLED', `The pull of "${args.image}" was cancelled.`, { cause: err });
+      if (ctx.signal.aborted)
+        throw new McpPodmanError('CANCELLED', `The pull of "${args.image}" was cancelled.`, { cause: err });
       throw err;
     }
-    if (!id) throw new McpPodmanError('PODMAN_ERROR', `Podman ended the pull of "${args.image}" without an image id.`, { details: { log: log.slice(-10) } });
+    if (!id)
+      throw new McpPodmanError(
+        'PODMAN_ERROR',
+        `Podman ended the pull of "${args.image}" without an image id.`,
+        { details: { log: log.slice(-10) } },
+      );
     return {
       text: `Pulled ${args.image} (${shortId(id)}).`,
       data: { image: args.image, id, images, log: log.slice(-20) },
@@ -139,17 +172,30 @@ const pull = defineTool({
 const imageInspect = defineTool({
   name: 'podman_image_inspect',
   title: 'Inspect an image',
-  description: 'Get detailed information on an image: tags, digest, size, architecture, entrypoint, env, labels, exposed ports.',
+  description:
+    'Get detailed information on an image: tags, digest, size, architecture, entrypoint, env, labels, exposed ports.',
   toolset: 'images',
   input: z.object({ image: imageRef.describe('Image reference or ID (required)') }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
     const client = await ctx.podman();
-    const info = await client.json<Record<string, unknown> & { Id: string; RepoTags?: string[]; Size?: number; Architecture?: string; Os?: string; Created?: string; Config?: { Env?: string[]; Entrypoint?: string[]; Cmd?: string[]; ExposedPorts?: Record<string, unknown>; Labels?: Record<string, string> } }>(
-      'GET',
-      imagePath(args.image, '/json'),
-      { signal: ctx.signal, notFound: imageNotFound(args.image) },
-    );
+    const info = await client.json<
+      Record<string, unknown> & {
+        Id: string;
+        RepoTags?: string[];
+        Size?: number;
+        Architecture?: string;
+        Os?: string;
+        Created?: string;
+        Config?: {
+          Env?: string[];
+          Entrypoint?: string[];
+          Cmd?: string[];
+          ExposedPorts?: Record<string, unknown>;
+          Labels?: Record<string, string>;
+        };
+      }
+    >('GET', imagePath(args.image, '/json'), { signal: ctx.signal, notFound: imageNotFound(args.image) });
     const { env, masked } = ctx.redactor.maskEnvList(info.Config?.Env);
     const image = { ...info, Config: { ...info.Config, Env: env } };
     const text = [
@@ -175,23 +221,26 @@ const imageRm = defineTool({
   toolset: 'images',
   input: z.object({
     image: imageRef.describe('Image reference or ID to remove (exactly one; no wildcards)'),
-    force: z.boolean().default(false).describe('Remove even if containers use it (those containers are removed too)'),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Remove even if containers use it (those containers are removed too)'),
   }),
   annotations: DESTRUCTIVE,
   async handler(args, ctx) {
     const client = await ctx.podman();
-    const res = await client.json<{ Deleted?: string[] | null; Untagged?: string[] | null; Errors?: unknown[] | null }>(
-      'DELETE',
-      imagePath(args.image),
-      {
-        query: { force: args.force },
-        signal: ctx.signal,
-        notFound: imageNotFound(args.image),
-        conflict: {
-          message: `Image "${args.image}" is in use by a container. Remove the container first (podman_rm), or pass force=true.`,
-        },
+    const res = await client.json<{
+      Deleted?: string[] | null;
+      Untagged?: string[] | null;
+      Errors?: unknown[] | null;
+    }>('DELETE', imagePath(args.image), {
+      query: { force: args.force },
+      signal: ctx.signal,
+      notFound: imageNotFound(args.image),
+      conflict: {
+        message: `Image "${args.image}" is in use by a container. Remove the container first (podman_rm), or pass force=true.`,
       },
-    );
+    });
     const deleted = res?.Deleted ?? [];
     const untagged = res?.Untagged ?? [];
     return {

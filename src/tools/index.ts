@@ -5,4 +5,9 @@ import { systemTools } from './system.js';
 import type { ToolDef } from './types.js';
 
 /** Every built-in Podman tool, grouped by toolset in the order tools/list shows them. */
-export const podmanTools: ToolDef[] = [...containerLifecycleTools, ...containerIoTools, ...imageTools, ...systemTools];
+export const podmanTools: ToolDef[] = [
+  ...containerLifecycleTools,
+  ...containerIoTools,
+  ...imageTools,
+  ...systemTools,
+];

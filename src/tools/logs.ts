@@ -5,7 +5,13 @@ import { BoundedText, demux } from '../podman/streams.js';
 
 /** Log arguments shared by container and pod logs. The first five are the documented contract. */
 export const logArgs = {
-  tail: z.number().int().min(0).max(10_000).default(100).describe('Number of lines to show from the end (default 100)'),
+  tail: z
+    .number()
+    .int()
+    .min(-1)
+    .max(100_000)
+    .default(100)
+    .describe('Number of lines to show from the end (default 100; -1 for all, still capped by maxBytes)'),
   since: z
     .string()
     .regex(/^[\w:.+-]{1,64}$/, 'must be an RFC 3339 time, a Unix timestamp or a duration such as 10m')
@@ -27,9 +33,27 @@ export const logArgs = {
     .refine((v) => isValidRegex(v), 'must be a valid regular expression')
     .optional()
     .describe('Keep only lines matching this regular expression'),
-  maxBytes: z.number().int().min(256).max(1024 * 1024).optional().describe('Cap on returned bytes (newest kept)'),
-  followMs: z.number().int().min(100).max(120_000).optional().describe('With follow: how long to collect (ms)'),
-  maxLines: z.number().int().min(1).max(10_000).optional().describe('With follow: return once this many lines were read (the tail included)'),
+  maxBytes: z
+    .number()
+    .int()
+    .min(256)
+    .max(1024 * 1024)
+    .optional()
+    .describe('Cap on returned bytes (newest kept)'),
+  followMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .optional()
+    .describe('With follow: how long to collect (ms)'),
+  maxLines: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .describe('With follow: return once this many lines were read (the tail included)'),
 };
 
 export type LogArgs = z.infer<z.ZodObject<typeof logArgs>>;
@@ -93,7 +117,7 @@ export async function collectLogs(options: CollectOptions): Promise<CollectedLog
         stderr: true,
         follow: args.follow,
         timestamps: args.timestamps,
-        tail: String(args.tail),
+        tail: args.tail < 0 ? undefined : String(args.tail),
         since: args.since,
         until: args.until,
       },

@@ -7,7 +7,8 @@
  */
 export const MASK = '********';
 
-const SECRET_NAME_RE = /(PASSW(OR)?D|PASSPHRASE|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|_KEY$|^KEY$|CREDENTIAL|AUTH|COOKIE|SESSION|DSN|CONN(ECTION)?_?STR)/i;
+const SECRET_NAME_RE =
+  /(PASSW(OR)?D|PASSPHRASE|TOKEN|SECRET|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|_KEY$|^KEY$|CREDENTIAL|AUTH|COOKIE|SESSION|DSN|CONN(ECTION)?_?STR)/i;
 
 export function looksSecret(name: string): boolean {
   return SECRET_NAME_RE.test(name);
@@ -41,7 +42,10 @@ export class Redactor {
    * Masks "KEY=VALUE" entries whose key looks secret or is in `secretKeys`. Returns the new list and
    * the keys that were masked. When redaction is off, the list comes back as it was.
    */
-  maskEnvList(env: string[] | undefined | null, secretKeys: Set<string> = new Set()): { env: string[]; masked: string[] } {
+  maskEnvList(
+    env: string[] | undefined | null,
+    secretKeys: Set<string> = new Set(),
+  ): { env: string[]; masked: string[] } {
     const masked: string[] = [];
     const out = (env ?? []).map((entry) => {
       const i = entry.indexOf('=');
@@ -55,7 +59,10 @@ export class Redactor {
     return { env: out, masked };
   }
 
-  maskEnvMap(env: Record<string, string> | undefined | null, secretKeys: Set<string> = new Set()): { env: Record<string, string>; masked: string[] } {
+  maskEnvMap(
+    env: Record<string, string> | undefined | null,
+    secretKeys: Set<string> = new Set(),
+  ): { env: Record<string, string>; masked: string[] } {
     const masked: string[] = [];
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(env ?? {})) {

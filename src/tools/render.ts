@@ -6,7 +6,9 @@ export function table(headers: string[], rows: (string | number | undefined)[][]
   return cells
     .map((r) =>
       r
-        .map((c, i) => (c.length > 60 ? `${c.slice(0, 57)}...` : c).padEnd(i === r.length - 1 ? 0 : widths[i]!))
+        .map((c, i) =>
+          (c.length > 60 ? `${c.slice(0, 57)}...` : c).padEnd(i === r.length - 1 ? 0 : widths[i]!),
+        )
         .join('  ')
         .trimEnd(),
     )

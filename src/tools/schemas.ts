@@ -36,7 +36,8 @@ export const objectName = z
 export const objectRef = objectName;
 
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const DOMAIN = '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?|\\[[0-9a-fA-F:]+\\](?::[0-9]+)?)';
+const DOMAIN =
+  '(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?|\\[[0-9a-fA-F:]+\\](?::[0-9]+)?)';
 const REFERENCE_RE = new RegExp(
   `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
 );
@@ -61,7 +62,9 @@ export const envEntry = z
     message: 'must be KEY=VALUE with KEY made of letters, digits and "_" (not starting with a digit)',
   });
 
-export const envKey = z.string().regex(ENV_KEY_RE, 'must be letters, digits and "_", not starting with a digit');
+export const envKey = z
+  .string()
+  .regex(ENV_KEY_RE, 'must be letters, digits and "_", not starting with a digit');
 
 export function parseEnvEntries(entries: string[] | undefined): Record<string, string> {
   const env: Record<string, string> = {};
@@ -101,14 +104,39 @@ export function parsePort(spec: string): PortMapping | undefined {
 
 /** [IP:][HOST:]CONTAINER[/tcp|udp|sctp] */
 export const portSpec = z.string().refine((v) => parsePort(v) !== undefined, {
-  message: 'must be "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", optionally with /tcp, /udp or /sctp',
+  message:
+    'must be "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER", optionally with /tcp, /udp or /sctp',
 });
 
 export type VolumeMount =
   | { kind: 'bind'; source: string; destination: string; options: string[] }
   | { kind: 'named'; name: string; destination: string; options: string[] };
 
-const VOLUME_OPTIONS = new Set(['ro', 'rw', 'z', 'Z', 'U', 'O', 'exec', 'noexec', 'suid', 'nosuid', 'dev', 'nodev', 'rbind', 'bind', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'idmap', 'copy', 'nocopy']);
+const VOLUME_OPTIONS = new Set([
+  'ro',
+  'rw',
+  'z',
+  'Z',
+  'U',
+  'O',
+  'exec',
+  'noexec',
+  'suid',
+  'nosuid',
+  'dev',
+  'nodev',
+  'rbind',
+  'bind',
+  'private',
+  'rprivate',
+  'shared',
+  'rshared',
+  'slave',
+  'rslave',
+  'idmap',
+  'copy',
+  'nocopy',
+]);
 
 export function parseVolume(spec: string): VolumeMount | undefined {
   const parts = spec.split(':');
@@ -136,7 +164,9 @@ export const labelsRecord = z
   .describe('Labels as a map of key to value');
 
 /** A memory size such as 512m, 1g or 134217728 (bytes). */
-export const memorySize = z.string().regex(/^\d+(?:\.\d+)?[bkmgBKMG]?$/, 'must be a size such as 512m, 1g or 67108864');
+export const memorySize = z
+  .string()
+  .regex(/^\d+(?:\.\d+)?[bkmgBKMG]?$/, 'must be a size such as 512m, 1g or 67108864');
 
 export function parseMemory(v: string): number {
   const m = /^(\d+(?:\.\d+)?)([bkmgBKMG]?)$/.exec(v)!;
@@ -145,7 +175,9 @@ export function parseMemory(v: string): number {
 }
 
 /** Podman's filter arguments are a JSON map of key to list of values. */
-export function filtersOf(entries: Record<string, string | string[] | undefined>): Record<string, string[]> | undefined {
+export function filtersOf(
+  entries: Record<string, string | string[] | undefined>,
+): Record<string, string[]> | undefined {
   const out: Record<string, string[]> = {};
   for (const [key, value] of Object.entries(entries)) {
     if (value === undefined) continue;

@@ -1,10 +1,30 @@
 import { z } from 'zod';
 import { bytes } from './render.js';
-import { READ_ONLY, type ToolDef, defineTool } from './types.js';
+import { defineTool, READ_ONLY, type ToolDef } from './types.js';
 
 interface PodmanInfo {
-  host?: { arch?: string; os?: string; hostname?: string; kernel?: string; cpus?: number; memTotal?: number; memFree?: number; ociRuntime?: { name?: string }; networkBackend?: string; security?: { rootless?: boolean; selinuxEnabled?: boolean }; cgroupVersion?: string; distribution?: { distribution?: string; version?: string } };
-  store?: { graphRoot?: string; runRoot?: string; graphDriverName?: string; containerStore?: { number?: number; running?: number }; imageStore?: { number?: number }; volumePath?: string };
+  host?: {
+    arch?: string;
+    os?: string;
+    hostname?: string;
+    kernel?: string;
+    cpus?: number;
+    memTotal?: number;
+    memFree?: number;
+    ociRuntime?: { name?: string };
+    networkBackend?: string;
+    security?: { rootless?: boolean; selinuxEnabled?: boolean };
+    cgroupVersion?: string;
+    distribution?: { distribution?: string; version?: string };
+  };
+  store?: {
+    graphRoot?: string;
+    runRoot?: string;
+    graphDriverName?: string;
+    containerStore?: { number?: number; running?: number };
+    imageStore?: { number?: number };
+    volumePath?: string;
+  };
   version?: { Version?: string; APIVersion?: string; GoVersion?: string };
   registries?: Record<string, unknown>;
 }

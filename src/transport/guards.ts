@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Config } from '../config/schema.js';
-import { type ErrorCode, McpPodmanError, httpStatusFor } from '../errors.js';
+import { type ErrorCode, httpStatusFor, McpPodmanError } from '../errors.js';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
@@ -45,13 +45,19 @@ export function jsonError(code: ErrorCode, message: string): Response {
  * DNS-rebinding protection: the Host header must name this server, and a browser Origin, when
  * present, must be a loopback origin or one the operator allowed.
  */
-export function hostAndOriginGuard(config: Config, extraHost?: (hostname: string) => boolean): MiddlewareHandler {
+export function hostAndOriginGuard(
+  config: Config,
+  extraHost?: (hostname: string) => boolean,
+): MiddlewareHandler {
   const hosts = allowedHostnames(config);
   const origins = new Set(config.allowedOrigins.map((o) => o.replace(/\/$/, '')));
   return async (c, next) => {
     const host = hostnameOf(c.req.header('host') ?? '');
     if (!hosts.has(host) && !extraHost?.(host)) {
-      return jsonError('FORBIDDEN', `Host "${c.req.header('host') ?? ''}" is not allowed. Add it with --allowed-hosts.`);
+      return jsonError(
+        'FORBIDDEN',
+        `Host "${c.req.header('host') ?? ''}" is not allowed. Add it with --allowed-hosts.`,
+      );
     }
     const origin = c.req.header('origin');
     if (origin && origin !== 'null' && !origins.has('*') && !origins.has(origin)) {
@@ -79,7 +85,10 @@ export function bearerAuth(token: string | undefined): MiddlewareHandler {
     const header = c.req.header('authorization') ?? '';
     const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      const res = jsonError('UNAUTHORIZED', 'Missing or wrong bearer token. Send "Authorization: Bearer <token>".');
+      const res = jsonError(
+        'UNAUTHORIZED',
+        'Missing or wrong bearer token. Send "Authorization: Bearer <token>".',
+      );
       res.headers.set('www-authenticate', 'Bearer realm="mcp-podman"');
       return res;
     }

@@ -34,7 +34,10 @@ interface Session {
  */
 export async function startHttpServer(
   app: App,
-  options: { mount?: (hono: Hono<{ Bindings: HttpBindings }>) => void; extraHost?: (hostname: string) => boolean } = {},
+  options: {
+    mount?: (hono: Hono<{ Bindings: HttpBindings }>) => void;
+    extraHost?: (hostname: string) => boolean;
+  } = {},
 ): Promise<HttpServerHandle> {
   const { config } = app;
   assertSafeBind(config);
@@ -59,13 +62,19 @@ export async function startHttpServer(
       }
       const messages = Array.isArray(body.value) ? body.value : [body.value];
       if (!messages.some((m) => isInitializeRequest(m))) {
-        return Response.json(errorReply(null, -32000, 'Bad Request: no mcp-session-id header; start with an initialize request'), { status: 400 });
+        return Response.json(
+          errorReply(null, -32000, 'Bad Request: no mcp-session-id header; start with an initialize request'),
+          { status: 400 },
+        );
       }
       const session = newStreamableSession(app, sessions);
       await session.server.connect(session.transport);
       return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
     }
-    if (!sessionId) return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), { status: 400 });
+    if (!sessionId)
+      return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), {
+        status: 400,
+      });
     const session = sessions.get(sessionId) as StreamableSession | undefined;
     if (!session?.transport) return unknownSession();
     return session.transport.handleRequest(c.req.raw);
@@ -97,7 +106,9 @@ export async function startHttpServer(
   });
 
   options.mount?.(hono);
-  hono.notFound(() => jsonError('NOT_FOUND', 'No such endpoint. MCP is served at /mcp (and legacy SSE at /sse).'));
+  hono.notFound(() =>
+    jsonError('NOT_FOUND', 'No such endpoint. MCP is served at /mcp (and legacy SSE at /sse).'),
+  );
   hono.onError((err) => {
     app.log.error({ err }, 'HTTP handler failed');
     return jsonError('INTERNAL_ERROR', 'Internal error; see the server log.');
@@ -109,7 +120,10 @@ export async function startHttpServer(
   });
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
-  app.log.info({ url: `http://${hostForUrl}:${port}/mcp` }, 'serving MCP over Streamable HTTP (legacy SSE at /sse)');
+  app.log.info(
+    { url: `http://${hostForUrl}:${port}/mcp` },
+    'serving MCP over Streamable HTTP (legacy SSE at /sse)',
+  );
 
   let closed: Promise<void> | undefined;
   const handle: HttpServerHandle = {
@@ -157,26 +171,47 @@ function newStreamableSession(app: App, sessions: Map<string, Session>): Streama
 }
 
 function unknownSession(): Response {
-  return Response.json(errorReply(null, -32001, 'Session not found: it expired or was closed; start a new one with initialize'), { status: 404 });
+  return Response.json(
+    errorReply(null, -32001, 'Session not found: it expired or was closed; start a new one with initialize'),
+    { status: 404 },
+  );
 }
 
-async function readJson(req: Request): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+async function readJson(
+  req: Request,
+): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
   const length = Number(req.headers.get('content-length') ?? 0);
   if (length > MAX_BODY) {
-    return { ok: false, response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }) };
+    return {
+      ok: false,
+      response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }),
+    };
   }
   let text: string;
   try {
     text = await req.text();
   } catch {
-    return { ok: false, response: Response.json(errorReply(null, -32700, 'Parse error: could not read the body'), { status: 400 }) };
+    return {
+      ok: false,
+      response: Response.json(errorReply(null, -32700, 'Parse error: could not read the body'), {
+        status: 400,
+      }),
+    };
   }
   if (text.length > MAX_BODY) {
-    return { ok: false, response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }) };
+    return {
+      ok: false,
+      response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }),
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
-    return { ok: false, response: Response.json(errorReply(null, -32700, 'Parse error: the body is not valid JSON'), { status: 400 }) };
+    return {
+      ok: false,
+      response: Response.json(errorReply(null, -32700, 'Parse error: the body is not valid JSON'), {
+        status: 400,
+      }),
+    };
   }
 }

@@ -16,11 +16,23 @@ export function decodeFrame(text: string): Decoded {
   }
   const parsed = JSONRPCMessageSchema.safeParse(value);
   if (parsed.success) return { ok: true, message: parsed.data };
-  const id = typeof value === 'object' && value !== null && 'id' in value ? (value as { id: unknown }).id : null;
+  const id =
+    typeof value === 'object' && value !== null && 'id' in value ? (value as { id: unknown }).id : null;
   const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
-  return { ok: false, reply: errorReply(safeId, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response') };
+  return {
+    ok: false,
+    reply: errorReply(
+      safeId,
+      -32600,
+      'Invalid Request: not a JSON-RPC 2.0 request, notification or response',
+    ),
+  };
 }
 
-export function errorReply(id: string | number | null, code: number, message: string): Record<string, unknown> {
+export function errorReply(
+  id: string | number | null,
+  code: number,
+  message: string,
+): Record<string, unknown> {
   return { jsonrpc: '2.0', id, error: { code, message } };
 }

@@ -32,7 +32,11 @@ export class StdioTransport implements Transport {
     }
     if (this.buffer.length > MAX_LINE) {
       this.buffer = '';
-      this.writeRaw({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: frame too large' } });
+      this.writeRaw({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32600, message: 'Invalid Request: frame too large' },
+      });
     }
   };
 

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+
+/** The built CLI: integration tests drive what users run. */
+export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
+
+export interface StdioServer {
+  client: Client;
+  stderr: () => string;
+  close(): Promise<void>;
+}
+
+/** Starts `mcp-podman serve` over stdio and connects a real SDK Client to it. */
+export async function connectStdio(args: string[], env: Record<string, string> = {}): Promise<StdioServer> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve', ...args],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'mcp-podman-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => stderr, close: () => client.close() };
+}
+
+export interface HttpServerProcess {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `mcp-podman serve --transport http --port 0` and waits for the URL it logs. */
+export async function startHttpServer(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<HttpServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null) return child.exitCode;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function connectHttp(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: 'mcp-podman-test', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
+  );
+  return client;
+}
+
+/** Calls a tool and returns its result with structuredContent typed loosely for assertions. */
+export async function call(
+  client: Client,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<CallToolResult & { structuredContent?: Record<string, any> }> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult & {
+    structuredContent?: Record<string, any>;
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+}
+
+/** Asserts a tool call failed with the given code and returns the error. */
+export function errorOf(result: CallToolResult & { structuredContent?: Record<string, any> }): {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+} {
+  if (!result.isError)
+    throw new Error(`expected an error result, got: ${JSON.stringify(result).slice(0, 500)}`);
+  const error = result.structuredContent?.error;
+  if (!error?.code) throw new Error(`error result without a code: ${JSON.stringify(result).slice(0, 500)}`);
+  return error;
+}

@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import { lstatSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import * as dockerignoreModule from '@balena/dockerignore';
+import { type PackOptions, pack } from 'tar-fs';
+import { isAbortError, McpPodmanError } from '../errors.js';
+import type { PodmanClient } from './client.js';
+import { MANAGED_LABELS } from './labels.js';
+import { BoundedText, jsonLines } from './streams.js';
+
+export interface BuildOptions {
+  /** The build context on this machine; without it the context holds only the inline Containerfile. */
+  contextDir?: string;
+  /** Path of the Containerfile relative to contextDir (default: Containerfile, else Dockerfile). */
+  containerfile?: string;
+  /** A Containerfile given as text; it is added to the context under a generated name. */
+  containerfileText?: string;
+  tags: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  pull?: 'always' | 'missing' | 'never' | 'newer';
+  /** Image labels; io.mcp-podman.managed=true is always added. */
+  labels?: Record<string, string>;
+  /** host, none, private (or bridge), or the name of a Podman network. Default: Podman's (host for API builds). */
+  network?: string;
+  signal?: AbortSignal;
+  onProgress?: (step: number, message: string) => void | Promise<void>;
+  /** Size of the log tail kept for the result and for errors (default 16 KiB). */
+  maxLogBytes?: number;
+}
+
+export interface BuildResult {
+  id: string;
+  tags: string[];
+  log: string;
+  truncated: boolean;
+}
+
+// A CommonJS module whose types declare an ES default export; under NodeNext the function is the
+// module itself, so its type is the declared default's.
+const dockerignore = dockerignoreModule.default as unknown as typeof dockerignoreModule.default.default;
+
+const IGNORE_FILES = ['.containerignore', '.dockerignore'];
+/** What Podman's own client never leaves out of a context, whatever the ignore file says. */
+const ALWAYS_SENT = ['Containerfile', 'Dockerfile', ...IGNORE_FILES];
+/** libpod's names for pull policies (buildah's PolicyMap). */
+const PULL_POLICY = { always: 'always', missing: 'missing', never: 'never', newer: 'ifnewer' } as const;
+/** buildah.NetworkConfigurationPolicy: 1 = disabled, 2 = enabled. */
+const NETWORK_DISABLED = 1;
+const NETWORK_ENABLED = 2;
+const IMAGE_ID_LINE = /^[a-f0-9]{64}$/;
+
+/**
+ * Builds an image with POST /libpod/build. The context directory is streamed as a tar (honouring
+ * .containerignore/.dockerignore), the build output is read line by line into progress callbacks
+ * and a bounded log tail, and aborting `signal` ends the request, which makes Podman stop the build.
+ */
+export async function buildImage(client: PodmanClient, options: BuildOptions): Promise<BuildResult> {
+  const context = await prepareContext(options);
+  const log = new BoundedText(options.maxLogBytes ?? 16 * 1024, 'tail');
+  let step = 0;
+  const report = async (message: string) => {
+    if (options.onProgress) await options.onProgress(++step, message);
+  };
+  await report('Sending the build context to Podman');
+  let lastId = '';
+  try {
+    const res = await client.request('POST', '/libpod/build', {
+      query: buildQuery(options, context),
+      body: context.tar,
+      headers: { 'content-type': 'application/x-tar' },
+      signal: options.signal,
+    });
+    for await (const line of jsonLines<{
+      stream?: string;
+      error?: string;
+      errorDetail?: { message?: string };
+    }>(res.body)) {
+      const failure = line.error ?? line.errorDetail?.message;
+      if (failure) throw buildFailed(failure, log);
+      if (!line.stream) continue;
+      log.push(line.stream);
+      for (const text of line.stream.split('\n')) {
+        const message = text.trim();
+        if (!message) continue;
+        if (IMAGE_ID_LINE.test(message)) lastId = message;
+        await report(message);
+      }
+    }
+  } catch (err) {
+    context.tar.destroy();
+    if (options.signal?.aborted || isAbortError(err)) {
+      throw new McpPodmanError('CANCELLED', 'The build was cancelled; Podman stops it and tags nothing.', {
+        cause: err,
+        details: { log: log.toString() },
+      });
+    }
+    throw err;
+  }
+  const id = lastId || (await idOfTag(client, options.tags[0], options.signal));
+  if (!id) {
+    throw new McpPodmanError('PODMAN_ERROR', 'Podman ended the build without reporting an image id.', {
+      details: { log: log.toString() },
+    });
+  }
+  return { id, tags: options.tags, log: log.toString(), truncated: log.truncated };
+}
+
+interface PreparedContext {
+  tar: Readable;
+  /** The Containerfile's path inside the context, as libpod's `dockerfile` parameter wants it. */
+  containerfile?: string;
+  /** Set when we must pass the ignore patterns ourselves (to hide a generated Containerfile from COPY). */
+  excludes?: string[];
+}
+
+async function prepareContext(options: BuildOptions): Promise<PreparedContext> {
+  if (options.containerfile !== undefined && options.containerfileText !== undefined) {
+    throw invalid('Give either containerfile (a path in the context) or containerfileText, not both.');
+  }
+  if (!options.contextDir) {
+    if (options.containerfileText === undefined) {
+      throw invalid('Give a context directory, an inline Containerfile (containerfileText), or both.');
+    }
+    if (options.containerfile !== undefined) {
+      throw invalid('A containerfile path needs a context directory to be relative to.');
+    }
+    const name = generatedName();
+    return {
+      tar: packed(undefined, () => false, { name, text: options.containerfileText }),
+      containerfile: name,
+    };
+  }
+  const dir = options.contextDir;
+  if (!isAbsolute(dir)) throw invalid(`The context directory must be an absolute path, got "${dir}".`);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory())
+    throw invalid(`The context directory "${dir}" does not exist or is not a directory.`);
+
+  const patterns = await ignorePatterns(dir);
+  let containerfile: string | undefined;
+  if (options.containerfile !== undefined) {
+    containerfile = insideContext(dir, options.containerfile);
+    const file = await stat(join(dir, containerfile)).catch(() => undefined);
+    if (!file?.isFile()) {
+      throw invalid(`There is no file "${options.containerfile}" in the context directory "${dir}".`);
+    }
+  } else if (options.containerfileText === undefined && !(await hasDefaultContainerfile(dir))) {
+    throw invalid(
+      `The context directory "${dir}" has no Containerfile or Dockerfile. Name one with containerfile, or pass containerfileText.`,
+    );
+  }
+  const keep = new Set([...ALWAYS_SENT, ...(containerfile ? [containerfile] : [])]);
+  const skip = skipper(dir, patterns, keep);
+  if (options.containerfileText === undefined) return { tar: packed(dir, skip), containerfile };
+  const name = generatedName();
+  // Podman reads the context's ignore file itself unless `excludes` is given; giving it keeps the
+  // user's rules and also keeps our generated Containerfile out of `COPY . ...`.
+  return {
+    tar: packed(dir, skip, { name, text: options.containerfileText }),
+    containerfile: name,
+    excludes: [...patterns, name],
+  };
+}
+
+function invalid(message: string): McpPodmanError {
+  return new McpPodmanError('INVALID_PARAMS', message);
+}
+
+function generatedName(): string {
+  return `.mcp-podman-Containerfile-${randomBytes(6).toString('hex')}`;
+}
+
+/** Resolves a path relative to the context and refuses one that leaves it. */
+function insideContext(dir: string, path: string): string {
+  const rel = normalize(path);
+  if (isAbsolute(path) || rel === '..' || rel.startsWith(`..${sep}`) || rel === '.') {
+    throw invalid(`The containerfile "${path}" must be a file path inside the context directory.`);
+  }
+  return relative(dir, join(dir, rel)).split(sep).join('/');
+}
+
+async function hasDefaultContainerfile(dir: string): Promise<boolean> {
+  for (const name of ['Containerfile', 'Dockerfile']) {
+    if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) return true;
+  }
+  return false;
+}
+
+/** The context's ignore rules: .containerignore wins over .dockerignore, as in Podman. */
+async function ignorePatterns(dir: string): Promise<string[]> {
+  for (const file of IGNORE_FILES) {
+    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    return text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
+  }
+  return [];
+}
+
+/**
+ * Decides what stays out of the tar. An excluded directory is not walked, unless an exception
+ * ("!pattern") could bring something inside it back; then only its files are judged one by one.
+ */
+function skipper(dir: string, patterns: string[], keep: Set<string>): (absolute: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const rules = dockerignore().add(patterns);
+  const hasExceptions = patterns.some((p) => p.startsWith('!'));
+  return (absolute) => {
+    const rel = relative(dir, absolute).split(sep).join('/');
+    if (!rel || keep.has(rel) || !rules.ignores(rel)) return false;
+    if (!hasExceptions) return true;
+    return !lstatSync(absolute).isDirectory();
+  };
+}
+
+/** A streamed tar of the context (or of nothing), with an in-memory Containerfile appended. */
+function packed(
+  dir: string | undefined,
+  skip: (absolute: string) => boolean,
+  extra?: { name: string; text: string },
+): Readable {
+  const options: PackOptions & { umask: number } = {
+    // Without a directory, nothing is walked: the tar holds only the extra file.
+    ...(dir ? {} : { entries: [] }),
+    ignore: skip,
+    umask: 0,
+    map: (header) => ({ ...header, uid: 0, gid: 0 }),
+    finalize: extra === undefined,
+    finish: (tar) => {
+      if (!extra) return;
+      tar.entry({ name: extra.name, mode: 0o644, mtime: new Date() }, extra.text, (err) => {
+        if (err) tar.destroy(err);
+        else tar.finalize();
+      });
+    },
+  };
+  return pack(dir ?? '.', options) as unknown as Readable;
+}
+
+function buildQuery(options: BuildOptions, context: PreparedContext): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {
+    t: options.tags,
+    pullpolicy: PULL_POLICY[options.pull ?? 'missing'],
+    // Cache layers like `podman build`, and remove intermediate containers even when a step fails.
+    layers: 'true',
+    rm: 'true',
+    forcerm: 'true',
+  };
+  if (context.containerfile) query.dockerfile = context.containerfile;
+  if (context.excludes) query.excludes = JSON.stringify(context.excludes);
+  if (options.buildArgs && Object.keys(options.buildArgs).length)
+    query.buildargs = JSON.stringify(options.buildArgs);
+  query.labels = JSON.stringify({ ...options.labels, ...MANAGED_LABELS });
+  if (options.target) query.target = options.target;
+  if (options.network) Object.assign(query, networkQuery(options.network));
+  return query;
+}
+
+/** The same mapping `podman build --network` makes (buildah's NamespaceOptionsFromFlagSet). */
+function networkQuery(network: string): Record<string, string> {
+  const namespace = (option: Record<string, unknown>) => JSON.stringify([{ Name: 'network', ...option }]);
+  switch (network) {
+    case 'none':
+      return { nsoptions: namespace({}), networkmode: String(NETWORK_DISABLED) };
+    case 'host':
+      return { nsoptions: namespace({ Host: true }), networkmode: String(NETWORK_ENABLED) };
+    case 'private':
+    case 'bridge':
+      return { nsoptions: namespace({}), networkmode: String(NETWORK_ENABLED) };
+    default:
+      return { nsoptions: namespace({ Path: network }), networkmode: String(NETWORK_ENABLED) };
+  }
+}
+
+function buildFailed(message: string, log: BoundedText): McpPodmanError {
+  const text = message.trim();
+  const missingBase = /image not known|manifest unknown|name unknown|repository .* not found/i.test(text);
+  return new McpPodmanError(
+    missingBase ? 'IMAGE_NOT_FOUND' : 'PODMAN_ERROR',
+    missingBase
+      ? `The build failed because a base image is missing: ${text}. Build or pull the base image first (podman_pull), or allow pulling with pull="missing".`
+      : `The build failed: ${text}. The log tail is in details.log; fix the Containerfile or context and build again.`,
+    { details: { podman: text, log: log.toString() } },
+  );
+}
+
+async function idOfTag(client: PodmanClient, tag: string | undefined, signal?: AbortSignal): Promise<string> {
+  if (!tag) return '';
+  const info = await client.json<{ Id: string }>('GET', `/libpod/images/${encodeURIComponent(tag)}/json`, {
+    signal,
+  });
+  return info.Id;
+}

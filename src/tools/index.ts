@@ -1,13 +1,19 @@
 import { containerIoTools } from './container-io.js';
 import { containerLifecycleTools } from './containers.js';
 import { imageTools } from './images.js';
+import { networkTools } from './networks.js';
+import { podTools } from './pods.js';
 import { systemTools } from './system.js';
 import type { ToolDef } from './types.js';
+import { volumeTools } from './volumes.js';
 
 /** Every built-in Podman tool, grouped by toolset in the order tools/list shows them. */
 export const podmanTools: ToolDef[] = [
   ...containerLifecycleTools,
   ...containerIoTools,
   ...imageTools,
+  ...podTools,
+  ...volumeTools,
+  ...networkTools,
   ...systemTools,
 ];

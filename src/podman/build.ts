@@ -92,7 +92,9 @@ export async function buildImage(client: PodmanClient, options: BuildOptions): P
   } catch (err) {
     context.tar.destroy();
     if (options.signal?.aborted || isAbortError(err)) {
-      throw new McpPodmanError('CANCELLED', 'The build was cancelled; Podman stops it and tags nothing.', {
+      // Podman 4 lets a running RUN step finish, then ends the build untagged and removes its
+      // working container.
+      throw new McpPodmanError('CANCELLED', 'The build was cancelled; nothing was tagged.', {
         cause: err,
         details: { log: log.toString() },
       });
@@ -203,16 +205,25 @@ async function ignorePatterns(dir: string): Promise<string[]> {
 }
 
 /**
- * Decides what stays out of the tar. An excluded directory is not walked, unless an exception
- * ("!pattern") could bring something inside it back; then only its files are judged one by one.
+ * Decides what stays out of the tar. An excluded directory is not walked, unless it holds a file we
+ * always send or an exception ("!pattern") could bring something inside it back; then its files
+ * are judged one by one.
  */
 function skipper(dir: string, patterns: string[], keep: Set<string>): (absolute: string) => boolean {
   if (patterns.length === 0) return () => false;
   const rules = dockerignore().add(patterns);
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
+  const keptDirs = new Set(
+    [...keep].flatMap((k) =>
+      k
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
   return (absolute) => {
     const rel = relative(dir, absolute).split(sep).join('/');
-    if (!rel || keep.has(rel) || !rules.ignores(rel)) return false;
+    if (!rel || keep.has(rel) || keptDirs.has(rel) || !rules.ignores(rel)) return false;
     if (!hasExceptions) return true;
     return !lstatSync(absolute).isDirectory();
   };

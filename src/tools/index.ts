@@ -1,8 +1,10 @@
 import { containerIoTools } from './container-io.js';
 import { containerLifecycleTools } from './containers.js';
+import { imageBuildTools } from './image-build.js';
 import { imageTools } from './images.js';
 import { networkTools } from './networks.js';
 import { podTools } from './pods.js';
+import { secretTools } from './secrets.js';
 import { systemTools } from './system.js';
 import type { ToolDef } from './types.js';
 import { volumeTools } from './volumes.js';
@@ -12,8 +14,10 @@ export const podmanTools: ToolDef[] = [
   ...containerLifecycleTools,
   ...containerIoTools,
   ...imageTools,
+  ...imageBuildTools,
   ...podTools,
   ...volumeTools,
   ...networkTools,
+  ...secretTools,
   ...systemTools,
 ];

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BUSYBOX, ensureBusybox } from './helpers/images.js';
+import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
+import { startPodman, type TestPodman } from './helpers/podman.js';
+
+const VALUE = `value-${randomBytes(8).toString('hex')}`;
+const FILE_VALUE = `file-${randomBytes(8).toString('hex')}`;
+
+describe('secret tools against a real Podman: values never leave the server', () => {
+  let podman: TestPodman;
+  let server: StdioServer;
+  let dir: string;
+  /** Every result this suite receives, to check that no secret value is in any of them. */
+  const seen: string[] = [];
+
+  const tool = async (name: string, args: Record<string, unknown> = {}) => {
+    const result = await call(server.client, name, args);
+    seen.push(JSON.stringify(result));
+    return result;
+  };
+
+  before(async () => {
+    podman = await startPodman();
+    await ensureBusybox();
+    dir = await mkdtemp(join(tmpdir(), 'mcpp-secrets-'));
+    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
+  });
+
+  after(async () => {
+    await server?.close();
+    const leftovers = await podman.sweep();
+    const secrets = await podman.client.json<{ Spec: { Name: string } }[]>('GET', '/libpod/secrets/json');
+    const ours = secrets.map((s) => s.Spec.Name).filter((n) => n.startsWith('mcpp-'));
+    for (const name of ours)
+      await podman.client.call('DELETE', `/libpod/secrets/${name}`).catch(() => undefined);
+    await podman.stop();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(leftovers, 0, 'tests must remove every container they create');
+    assert.deepEqual(ours, [], 'tests must remove every secret they create');
+  });
+
+  it('creates secrets from a value and from a file, lists and inspects them without their values', async () => {
+    const created = await tool('podman_secret_create', {
+      name: 'mcpp-s-value',
+      value: VALUE,
+      labels: { team: 'a' },
+    });
+    assert.equal(created.isError, undefined, textOf(created));
+    assert.match(created.structuredContent!.id, /^[0-9a-f]+$/);
+    assert.equal(created.structuredContent!.sizeBytes, VALUE.length);
+
+    const file = join(dir, 'secret.txt');
+    await writeFile(file, `${FILE_VALUE}\n`, { mode: 0o600 });
+    const fromFile = await tool('podman_secret_create', { name: 'mcpp-s-file', filePath: file });
+    assert.equal(fromFile.isError, undefined, textOf(fromFile));
+    assert.equal(fromFile.structuredContent!.sizeBytes, FILE_VALUE.length + 1);
+
+    const list = await tool('podman_secret_list', { filters: { name: 'mcpp-s-' } });
+    assert.deepEqual(
+      list.structuredContent!.secrets.map((s: { name: string }) => s.name),
+      ['mcpp-s-file', 'mcpp-s-value'],
+    );
+    assert.match(textOf(list), /mcpp-s-value/);
+
+    const inspect = await tool('podman_secret_inspect', { secret: 'mcpp-s-value' });
+    const secret = inspect.structuredContent!.secret;
+    assert.equal(secret.name, 'mcpp-s-value');
+    assert.equal(secret.driver, 'file');
+    assert.deepEqual(secret.labels, { team: 'a', 'io.mcp-podman.managed': 'true' });
+    assert.deepEqual(Object.keys(secret).sort(), [
+      'createdAt',
+      'driver',
+      'id',
+      'labels',
+      'name',
+      'updatedAt',
+    ]);
+  });
+
+  it('refuses a duplicate name, bad sources and unknown secrets with coded errors', async () => {
+    const duplicate = await tool('podman_secret_create', { name: 'mcpp-s-value', value: 'another-value' });
+    assert.equal(errorOf(duplicate).code, 'CONFLICT');
+    assert.match(errorOf(duplicate).message, /podman_secret_rm/);
+    for (const args of [
+      { name: 'mcpp-s-bad' },
+      { name: 'mcpp-s-bad', value: 'x-value', filePath: join(dir, 'secret.txt') },
+      { name: 'mcpp-s-bad', filePath: join(dir, 'no-such-file') },
+      { name: 'mcpp-s-bad', filePath: dir },
+      { name: 'mcpp-s-bad', filePath: 'relative/path' },
+      { name: 'mcpp-s-bad', value: '' },
+      { name: '', value: 'x-value' },
+      { name: '*', value: 'x-value' },
+    ]) {
+      assert.equal(
+        errorOf(await tool('podman_secret_create', args)).code,
+        'INVALID_PARAMS',
+        JSON.stringify(args),
+      );
+    }
+    assert.equal(
+      errorOf(await tool('podman_secret_inspect', { secret: 'mcpp-s-none' })).code,
+      'SECRET_NOT_FOUND',
+    );
+    assert.equal(errorOf(await tool('podman_secret_rm', { secret: 'mcpp-s-none' })).code, 'SECRET_NOT_FOUND');
+    assert.equal(errorOf(await tool('podman_secret_rm', { secret: '' })).code, 'INVALID_PARAMS');
+  });
+
+  it('gives secrets to a container as files and env, and scrubs them from inspect, logs and exec output', async () => {
+    const run = await tool('podman_run', {
+      image: BUSYBOX,
+      name: 'mcpp-secret-user',
+      command: ['sh', '-c', 'echo "printing $APPVAL"; cat /run/secrets/fromfile; sleep 300'],
+      secrets: [
+        { source: 'mcpp-s-value', type: 'mount' },
+        { source: 'mcpp-s-value', type: 'env', target: 'APPVAL' },
+        { source: 'mcpp-s-file', type: 'mount', target: 'fromfile' },
+      ],
+    });
+    assert.equal(run.isError, undefined, textOf(run));
+    try {
+      const check = async (script: string) =>
+        (await tool('podman_exec', { container: 'mcpp-secret-user', command: ['sh', '-c', script] }))
+          .structuredContent!.exitCode;
+      assert.equal(await check(`test "$(cat /run/secrets/mcpp-s-value)" = "${VALUE}"`), 0);
+      assert.equal(await check(`test "$APPVAL" = "${VALUE}"`), 0);
+      assert.equal(await check(`test "$(cat /run/secrets/fromfile)" = "${FILE_VALUE}"`), 0);
+      assert.equal(await check(`test "$APPVAL" = "not-the-value"`), 1);
+
+      const printed = await tool('podman_exec', {
+        container: 'mcpp-secret-user',
+        command: ['cat', '/run/secrets/mcpp-s-value'],
+      });
+      assert.equal(printed.structuredContent!.stdout, '********');
+
+      const inspect = await tool('podman_inspect', { container: 'mcpp-secret-user' });
+      assert.equal(inspect.isError, undefined, textOf(inspect));
+      assert.ok(inspect.structuredContent!.container.Config.Env.includes('APPVAL=********'));
+
+      let logs = '';
+      for (let i = 0; i < 50 && !logs.includes('printing'); i++) {
+        const res = await tool('podman_logs', { container: 'mcpp-secret-user' });
+        logs = res.structuredContent!.logs;
+        if (!logs.includes('printing')) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.match(logs, /^printing \*{8}\n\*{8}/);
+    } finally {
+      await tool('podman_rm', { containers: ['mcpp-secret-user'], force: true, timeout: 0 });
+    }
+  });
+
+  it('removes secrets', async () => {
+    for (const name of ['mcpp-s-value', 'mcpp-s-file']) {
+      const removed = await tool('podman_secret_rm', { secret: name });
+      assert.equal(removed.isError, undefined, textOf(removed));
+      assert.equal(errorOf(await tool('podman_secret_inspect', { secret: name })).code, 'SECRET_NOT_FOUND');
+    }
+    const list = await tool('podman_secret_list', { filters: { name: 'mcpp-s-' } });
+    assert.equal(list.structuredContent!.count, 0);
+  });
+
+  it('never returned a secret value in any result or server log', () => {
+    assert.ok(seen.length > 20);
+    for (const text of [...seen, server.stderr()]) {
+      assert.ok(!text.includes(VALUE), `value leaked: ${text.slice(0, 300)}`);
+      assert.ok(!text.includes(FILE_VALUE), `file value leaked: ${text.slice(0, 300)}`);
+    }
+  });
+});

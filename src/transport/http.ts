@@ -181,15 +181,10 @@ async function readJson(
   req: Request,
 ): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
   const length = Number(req.headers.get('content-length') ?? 0);
-  if (length > MAX_BODY) {
-    return {
-      ok: false,
-      response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }),
-    };
-  }
-  let text: string;
+  if (length > MAX_BODY) return { ok: false, response: tooLarge() };
+  let text: string | undefined;
   try {
-    text = await req.text();
+    text = await readCapped(req, MAX_BODY);
   } catch {
     return {
       ok: false,
@@ -198,12 +193,7 @@ async function readJson(
       }),
     };
   }
-  if (text.length > MAX_BODY) {
-    return {
-      ok: false,
-      response: Response.json(errorReply(null, -32600, 'Request body too large'), { status: 413 }),
-    };
-  }
+  if (text === undefined) return { ok: false, response: tooLarge() };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -214,4 +204,33 @@ async function readJson(
       }),
     };
   }
+}
+
+/**
+ * Reads a body up to `max` bytes, or returns undefined as soon as it grows past that. A chunked body
+ * has no Content-Length, so only counting while reading keeps a client from filling our memory.
+ */
+async function readCapped(req: Request, max: number): Promise<string | undefined> {
+  if (!req.body) return '';
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString('utf8');
+    size += value.byteLength;
+    if (size > max) {
+      // Not cancel(): that destroys the socket before the 413 can be written. The reply closes it.
+      reader.releaseLock();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
+
+function tooLarge(): Response {
+  return Response.json(errorReply(null, -32600, `Request body too large (limit ${MAX_BODY} bytes)`), {
+    status: 413,
+    headers: { connection: 'close' },
+  });
 }

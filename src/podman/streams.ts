@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Yields the JSON values of a newline-delimited stream as they arrive (pull, build and push
@@ -6,8 +7,10 @@ import type { Readable } from 'node:stream';
  */
 export async function* jsonLines<T = Record<string, unknown>>(stream: Readable): AsyncGenerator<T> {
   let pending = '';
+  // A chunk can end inside a multi-byte character; the decoder holds those bytes for the next one.
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of stream) {
-    pending += chunk.toString();
+    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
     let newline = pending.indexOf('\n');
     while (newline >= 0) {
       const line = pending.slice(0, newline).trim();
@@ -16,6 +19,7 @@ export async function* jsonLines<T = Record<string, unknown>>(stream: Readable):
       newline = pending.indexOf('\n');
     }
   }
+  pending += decoder.end();
   if (pending.trim()) yield* parseConcatenated<T>(pending.trim());
 }
 
@@ -102,17 +106,15 @@ export class BoundedText {
     if (!text) return;
     const size = Buffer.byteLength(text);
     if (this.keep === 'head') {
-      if (this.bytes >= this.maxBytes) {
+      if (this.truncated || this.bytes >= this.maxBytes) {
         this.truncated = true;
         return;
       }
       if (this.bytes + size > this.maxBytes) {
-        this.chunks.push(
-          Buffer.from(text)
-            .subarray(0, this.maxBytes - this.bytes)
-            .toString(),
-        );
-        this.bytes = this.maxBytes;
+        const bytes = Buffer.from(text);
+        const end = charBoundary(bytes, this.maxBytes - this.bytes, -1);
+        this.chunks.push(bytes.subarray(0, end).toString());
+        this.bytes += end;
         this.truncated = true;
         return;
       }
@@ -130,8 +132,9 @@ export class BoundedText {
         this.chunks.shift();
         this.bytes -= firstSize;
       } else {
-        const cut = this.bytes - this.maxBytes;
-        this.chunks[0] = Buffer.from(first).subarray(cut).toString();
+        const bytes = Buffer.from(first);
+        const cut = charBoundary(bytes, this.bytes - this.maxBytes, 1);
+        this.chunks[0] = bytes.subarray(cut).toString();
         this.bytes -= cut;
       }
     }
@@ -144,4 +147,14 @@ export class BoundedText {
   toString(): string {
     return this.chunks.join('');
   }
+}
+
+/**
+ * Moves a byte offset off UTF-8 continuation bytes (towards the start with -1, the end with 1), so a
+ * cut never splits a character into replacement characters or leaves more bytes than were counted.
+ */
+function charBoundary(bytes: Buffer, offset: number, direction: 1 | -1): number {
+  let i = offset;
+  while (i > 0 && i < bytes.length && ((bytes[i] ?? 0) & 0xc0) === 0x80) i += direction;
+  return i;
 }

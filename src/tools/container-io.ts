@@ -101,7 +101,9 @@ const inspect = defineTool({
     const secretEnv = await secretEnvKeys(info);
     const { env, masked } = ctx.redactor.maskEnvList(info.Config?.Env, secretEnv);
     const redacted = masked.map((k) => `Config.Env.${k}`);
-    const container = ctx.redactor.scrubDeep({ ...info, Config: { ...info.Config, Env: env } });
+    const container = ctx.redactor.scrubDeep(
+      ctx.redactor.maskValuesIn({ ...info, Config: { ...info.Config, Env: env } }, info.Config?.Env, masked),
+    );
     const ports = Object.entries(
       (info.NetworkSettings?.Ports ?? {}) as Record<string, { HostIp: string; HostPort: string }[] | null>,
     )

@@ -59,6 +59,28 @@ export class Redactor {
     return { env: out, masked };
   }
 
+  /**
+   * Masks the values of masked env entries wherever else they appear in one result: a container made
+   * with the CLI keeps `-e KEY=VALUE` in Config.CreateCommand. Only inside strings, so that a short
+   * value such as "true" cannot break the JSON around it; and only in this result, not process-wide.
+   */
+  maskValuesIn<T>(value: T, env: string[] | undefined | null, maskedKeys: string[]): T {
+    const keys = new Set(maskedKeys);
+    const values = (env ?? []).flatMap((entry) => {
+      const i = entry.indexOf('=');
+      return i >= 0 && keys.has(entry.slice(0, i)) && i + 1 < entry.length ? [entry.slice(i + 1)] : [];
+    });
+    if (values.length === 0) return value;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return values.reduce((s, secret) => s.split(secret).join(MASK), v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object')
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+      return v;
+    };
+    return walk(value) as T;
+  }
+
   maskEnvMap(
     env: Record<string, string> | undefined | null,
     secretKeys: Set<string> = new Set(),

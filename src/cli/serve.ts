@@ -17,6 +17,18 @@ export async function serve(config: Config): Promise<void> {
     .get()
     .catch((err: Error) => app.log.warn({ err: err.message }, 'Podman is not reachable yet'));
 
+  try {
+    await startTransport(app);
+  } catch (err) {
+    // A transport that cannot start (port in use, unsafe bind) must not leave an embedded Podman
+    // service or its temp dir behind: the connection may already have started one.
+    await app.close();
+    throw err;
+  }
+}
+
+async function startTransport(app: App): Promise<void> {
+  const { config } = app;
   if (config.transport === 'stdio') {
     const server = createMcpSession(app, 'stdio');
     const transport = new StdioTransport();

@@ -155,6 +155,11 @@ export class PodmanConnection {
 
   private async startEmbedded(podman: string, tried: string[]): Promise<PodmanEndpoint | undefined> {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-'));
+    if (this.closed) {
+      // close() ran while the temp dir was being made: starting a service now would orphan it.
+      await rm(dir, { recursive: true, force: true });
+      return undefined;
+    }
     const socketPath = join(dir, 'podman.sock');
     const child = spawn(podman, ['system', 'service', '--time=0', `unix://${socketPath}`], {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -6,6 +6,7 @@ import {
   ListToolsRequestSchema,
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
@@ -26,7 +27,8 @@ export function createMcpSession(app: App, transportName: string): Server {
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  server.setRequestHandler(methodOnly('tools/list'), async (raw) => {
+    paramsOf(ListToolsRequestSchema, raw);
     app.metrics.requests.inc({ method: 'tools/list' });
     return {
       tools: app.tools.list().map((t) => ({
@@ -39,7 +41,8 @@ export function createMcpSession(app: App, transportName: string): Server {
     };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
+  server.setRequestHandler(methodOnly('tools/call'), async (raw, extra): Promise<CallToolResult> => {
+    const request = paramsOf(CallToolRequestSchema, raw);
     const name = request.params.name;
     app.metrics.requests.inc({ method: 'tools/call' });
     const entry = app.tools.get(name);
@@ -96,4 +99,22 @@ export function createMcpSession(app: App, transportName: string): Server {
   };
   server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');
   return server;
+}
+
+/**
+ * The SDK checks a request against its schema before the handler runs and answers a mismatch (say a
+ * numeric tool name) with -32603 and zod's raw dump. JSON-RPC calls that -32602, so handlers are
+ * registered by method alone and check their params with paramsOf().
+ */
+function methodOnly<M extends string>(method: M) {
+  return z.looseObject({ method: z.literal(method) });
+}
+
+function paramsOf<T>(schema: z.ZodType<T>, request: unknown): T {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`);
+    throw new McpError(ErrorCode.InvalidParams, `Invalid params: ${problems.join('; ')}`);
+  }
+  return parsed.data;
 }

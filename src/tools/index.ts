@@ -1,7 +1,10 @@
+import { composeTools } from './compose/index.js';
 import { containerIoTools } from './container-io.js';
 import { containerLifecycleTools } from './containers.js';
+import { eventAndDiskTools } from './events.js';
 import { imageBuildTools } from './image-build.js';
 import { imageTools } from './images.js';
+import { kubeTools } from './kube.js';
 import { networkTools } from './networks.js';
 import { podTools } from './pods.js';
 import { secretTools } from './secrets.js';
@@ -19,5 +22,8 @@ export const podmanTools: ToolDef[] = [
   ...volumeTools,
   ...networkTools,
   ...secretTools,
+  ...kubeTools,
+  ...composeTools,
   ...systemTools,
+  ...eventAndDiskTools,
 ];

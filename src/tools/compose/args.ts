@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import type { Redactor } from '../redact.js';
+import { looksSecret } from '../redact.js';
+import { envKey } from '../schemas.js';
+import type { LoadOptions } from './load.js';
+import { PROJECT_NAME_RE } from './model.js';
+
+/** Arguments the compose tools share. */
+
+export const composeFile = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((v) => !v.includes('\0'), 'must be a file path')
+  .describe(
+    "Path of the compose file: absolute, or relative to the server's working directory. A .env file next to it " +
+      `supplies \${VAR} values.`,
+  );
+
+export const projectName = z
+  .string()
+  .max(63)
+  .regex(PROJECT_NAME_RE, 'must be lowercase letters, digits, "_" and "-", starting with a letter or digit')
+  .describe("Project name (default: the file's top-level name, else its directory's name)");
+
+export const variables = z
+  .record(envKey, z.string().max(32 * 1024))
+  .optional()
+  .describe(`Values for \${VAR} interpolation; they win over the environment and the .env file`);
+
+export const stopTimeout = z
+  .number()
+  .int()
+  .min(0)
+  .max(600)
+  .default(10)
+  .describe('Seconds a container gets to stop before it is killed (default 10)');
+
+/**
+ * The loader's options from a call's arguments. Values of secret-looking variables (DB_PASSWORD...)
+ * are remembered, so they are scrubbed from anything the call returns or logs.
+ */
+export function loadOptionsOf(
+  args: { file?: string; project_name?: string; variables?: Record<string, string> },
+  redactor: Redactor,
+): LoadOptions {
+  for (const [key, value] of Object.entries(args.variables ?? {}))
+    if (looksSecret(key)) redactor.remember(value);
+  return { file: args.file ?? '', projectName: args.project_name, variables: args.variables };
+}

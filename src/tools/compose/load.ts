@@ -1,0 +1,216 @@
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { McpPodmanError } from '../../errors.js';
+import { startOrder } from './graph.js';
+import { type InterpolationResult, interpolateTree, parseEnvFile, type Variables } from './interpolate.js';
+import { unsupportedKeys } from './keys.js';
+import {
+  type ComposeProject,
+  PROJECT_NAME_RE,
+  type ProjectObject,
+  projectLabels,
+  type ServiceSpec,
+} from './model.js';
+import { composePath, normalizeService } from './service.js';
+import { isMap, keyValues, Problems, scalarText } from './values.js';
+
+export interface LoadOptions {
+  file: string;
+  projectName?: string;
+  /** Variables given with the call; they win over the environment and the .env file. */
+  variables?: Record<string, string>;
+}
+
+function invalid(file: string, problems: string[], hint: string): McpPodmanError {
+  return new McpPodmanError(
+    'INVALID_PARAMS',
+    `The compose file ${file} cannot be used: ${problems.join('; ')}. ${hint}`,
+    { details: { file, problems } },
+  );
+}
+
+/**
+ * Reads, checks and resolves a compose file. Every check that needs no Podman happens here, so a
+ * bad file fails before anything is created: unsupported keys, interpolation, value forms,
+ * unknown or cyclic dependencies, duplicate container names.
+ */
+export async function loadProject(options: LoadOptions): Promise<ComposeProject> {
+  const file = composePath(options.file);
+  const dir = dirname(file);
+  const doc = await readComposeFile(file);
+
+  const unsupported = unsupportedKeys(doc);
+  if (unsupported.length) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `The compose file ${file} uses keys this implementation does not support: ${unsupported.join(', ')}. ` +
+        'Remove them (supported per service: image, build, command, entrypoint, environment, env_file, ports, ' +
+        'volumes, depends_on, healthcheck, restart, labels, networks, container_name), then call again.',
+      { details: { file, unsupportedKeys: unsupported } },
+    );
+  }
+
+  const vars = await variablesFor(dir, options.variables);
+  const interpolation: InterpolationResult = { unset: new Set(), errors: [] };
+  const resolved = interpolateTree(doc, vars, '', interpolation) as Record<string, unknown>;
+  if (interpolation.errors.length) {
+    throw invalid(
+      file,
+      interpolation.errors,
+      'Set the variables (environment, .env or variables=), then call again.',
+    );
+  }
+  const warnings = [...interpolation.unset].map((v) => `variable ${v} is not set; it was replaced by ""`);
+
+  const project = projectNameOf(resolved, dir, options.projectName);
+  const problems = new Problems();
+  if (!isMap(resolved.services) || Object.keys(resolved.services).length === 0) {
+    problems.add('services', 'must define at least one service');
+  }
+  const networks = objects(resolved.networks, 'networks', project, problems);
+  networks.default ??= { name: `${project}_default`, labels: projectLabels(project) };
+  const volumes = objects(resolved.volumes, 'volumes', project, problems);
+
+  const services: Record<string, ServiceSpec> = {};
+  for (const [name, raw] of Object.entries(isMap(resolved.services) ? resolved.services : {})) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+      problems.add(`services.${name}`, 'service names are letters, digits, "_", "." and "-"');
+      continue;
+    }
+    if (!isMap(raw)) {
+      problems.add(`services.${name}`, 'must be a map');
+      continue;
+    }
+    const spec = await normalizeService(name, raw, { project, dir, vars, networks, volumes, problems });
+    if (spec) services[name] = spec;
+  }
+  checkDependencies(services, problems);
+  checkContainerNames(services, problems);
+  // Services that failed to normalize still count as defined, so they do not show up as unknown.
+  const defined = Object.keys(isMap(resolved.services) ? resolved.services : {});
+  const { order, problems: graphProblems } = startOrder(
+    Object.fromEntries(defined.map((name) => [name, Object.keys(services[name]?.dependsOn ?? {})])),
+  );
+  problems.list.push(...graphProblems);
+  if (problems.list.length) throw invalid(file, problems.list, 'Fix the file, then call again.');
+  return { name: project, file, dir, services, order, networks, volumes, warnings };
+}
+
+/**
+ * Only the project name a file implies, for down and ps: they must work even when the file has
+ * changed since up, or no longer passes every check.
+ */
+export async function projectNameFromFile(options: LoadOptions): Promise<string> {
+  if (options.projectName) return options.projectName;
+  const file = composePath(options.file);
+  const doc = await readComposeFile(file);
+  const out: InterpolationResult = { unset: new Set(), errors: [] };
+  const name = interpolateTree(doc.name, await variablesFor(dirname(file), options.variables), 'name', out);
+  if (out.errors.length) throw invalid(file, out.errors, 'Set the variables, or pass project_name.');
+  return projectNameOf({ name }, dirname(file));
+}
+
+async function readComposeFile(file: string): Promise<Record<string, unknown>> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Cannot read the compose file ${file} (${err.code ?? err.message}). Pass file= the path of an existing compose file.`,
+      { details: { file } },
+    );
+  });
+  const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length) {
+    throw invalid(
+      file,
+      doc.errors.map((e) => e.message.split('\n')[0] ?? e.message),
+      'Fix the YAML, then call again.',
+    );
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  if (!isMap(value))
+    throw invalid(file, ['the top level must be a map with a services key'], 'Fix the file.');
+  return value;
+}
+
+/** The .env file next to the compose file, then the environment, then the call's variables. */
+async function variablesFor(dir: string, given: Record<string, string> = {}): Promise<Variables> {
+  const dotenv = await readFile(join(dir, '.env'), 'utf8').catch(() => '');
+  const env = Object.fromEntries(
+    // The server's own settings (an auth token among them) are not the compose file's to read.
+    Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_PODMAN_')),
+  );
+  // No prototype: a variable named like an Object method must read as unset, not as a function.
+  return Object.assign(Object.create(null) as Variables, parseEnvFile(dotenv).values, env, given);
+}
+
+/** The call's project_name, else the file's `name:`, else the directory's name, as compose does. */
+export function projectNameOf(doc: Record<string, unknown>, dir: string, given?: string): string {
+  const raw = given ?? scalarText(doc.name) ?? basename(dir);
+  const name = given ?? raw.toLowerCase().replace(/[^a-z0-9_-]/g, '');
+  if (!PROJECT_NAME_RE.test(name)) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `"${raw}" is not a usable project name: it must be lowercase letters, digits, "_" and "-", starting with a letter or digit. Pass project_name.`,
+    );
+  }
+  return name;
+}
+
+function objects(
+  v: unknown,
+  kind: 'networks' | 'volumes',
+  project: string,
+  problems: Problems,
+): Record<string, ProjectObject> {
+  if (v === undefined || v === null) return {};
+  if (!isMap(v)) return problems.add(kind, 'must be a map') ?? {};
+  const out: Record<string, ProjectObject> = {};
+  for (const [key, options] of Object.entries(v)) {
+    const opts = isMap(options) ? options : {};
+    if (options !== null && !isMap(options)) problems.add(`${kind}.${key}`, 'must be a map or empty');
+    const name = opts.name === undefined ? `${project}_${key}` : scalarText(opts.name);
+    if (!name || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+      problems.add(`${kind}.${key}.name`, 'must be letters, digits, "_", "." and "-"');
+      continue;
+    }
+    const labels = keyValues(opts.labels, `${kind}.${key}.labels`, problems) ?? {};
+    out[key] = {
+      name,
+      labels: {
+        ...Object.fromEntries(Object.entries(labels).map(([k, l]) => [k, l ?? ''])),
+        ...projectLabels(project),
+      },
+      ...(opts.internal === true ? { internal: true } : {}),
+    };
+  }
+  return out;
+}
+
+function checkDependencies(services: Record<string, ServiceSpec>, problems: Problems): void {
+  for (const service of Object.values(services)) {
+    for (const [dep, condition] of Object.entries(service.dependsOn)) {
+      const target = services[dep];
+      if (condition === 'service_healthy' && target?.healthcheckDisabled) {
+        problems.add(
+          `services.${service.name}.depends_on.${dep}`,
+          `waits for "${dep}" to be healthy, but its healthcheck is disabled`,
+        );
+      }
+    }
+  }
+}
+
+function checkContainerNames(services: Record<string, ServiceSpec>, problems: Problems): void {
+  const owners = new Map<string, string>();
+  for (const service of Object.values(services)) {
+    const other = owners.get(service.containerName);
+    if (other) {
+      problems.add(
+        `services.${service.name}.container_name`,
+        `"${service.containerName}" is also the container name of service "${other}"`,
+      );
+    }
+    owners.set(service.containerName, service.name);
+  }
+}

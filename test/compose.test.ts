@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { BUSYBOX, ensureBusybox } from './helpers/images.js';
+import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
+import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
+
+const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/compose/${path}`, import.meta.url));
+const APP = fixture('app/docker-compose.yml');
+const OUR_PROJECT = 'io.mcp-podman.compose.project';
+
+describe('compose tools over stdio against a real Podman', () => {
+  let podman: TestPodman;
+  let server: StdioServer;
+
+  /** Everything in the store that carries a project's label. */
+  async function projectObjects(project: string) {
+    const filters = { label: [`${OUR_PROJECT}=${project}`] };
+    const containers = await podman.client.json<{ Names: string[] }[]>('GET', '/libpod/containers/json', {
+      query: { all: true, filters },
+    });
+    const networks = await podman.client.json<{ name: string }[]>('GET', '/libpod/networks/json', {
+      query: { filters },
+    });
+    const volumes = await podman.client.json<{ Name: string }[]>('GET', '/libpod/volumes/json', {
+      query: { filters },
+    });
+    return {
+      containers: containers.map((c) => c.Names[0]).sort(),
+      networks: networks.map((n) => n.name),
+      volumes: volumes.map((v) => v.Name),
+    };
+  }
+
+  async function assertNothingOf(project: string) {
+    assert.deepEqual(await projectObjects(project), { containers: [], networks: [], volumes: [] });
+  }
+
+  async function down(project: string) {
+    const res = await call(server.client, 'podman_compose_down', {
+      file: APP,
+      project_name: project,
+      volumes: true,
+      timeout: 0,
+    });
+    assert.equal(res.isError, undefined, textOf(res));
+    await assertNothingOf(project);
+  }
+
+  /** Polls a container's logs (via the tool) until they match; the worker fetches in a loop. */
+  async function logsUntil(container: string, pattern: RegExp): Promise<string> {
+    let logs = '';
+    for (let i = 0; i < 60 && !pattern.test(logs); i++) {
+      if (i) await sleep(500);
+      const res = await call(server.client, 'podman_logs', { container, tail: -1 });
+      logs = String(res.structuredContent?.logs ?? textOf(res));
+    }
+    return logs;
+  }
+
+  function occupy(port: number): Promise<Server> {
+    return new Promise((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve(s));
+    });
+  }
+
+  before(async () => {
+    podman = await startPodman();
+    await ensureBusybox();
+    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
+  });
+
+  after(async () => {
+    await server?.close();
+    const leftovers = await podman.sweep();
+    await podman.stop();
+    assert.equal(leftovers, 0, 'tests must remove every container they create');
+  });
+
+  it('lists the compose tools with annotations and the documented arguments', async () => {
+    const { tools } = await server.client.listTools();
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    const up = byName.get('podman_compose_up')!;
+    const props = up.inputSchema.properties as Record<string, { default?: unknown; description?: string }>;
+    assert.equal(props.file?.default, 'docker-compose.yml');
+    assert.equal(props.detach?.default, true);
+    assert.ok(props.project_name?.description);
+    assert.equal(up.annotations?.idempotentHint, true);
+    const downProps = byName.get('podman_compose_down')!.inputSchema.properties as Record<
+      string,
+      { default?: unknown }
+    >;
+    assert.equal(downProps.volumes?.default, false);
+    assert.equal(byName.get('podman_compose_down')!.annotations?.destructiveHint, true);
+    assert.equal(byName.get('podman_compose_ps')!.annotations?.readOnlyHint, true);
+  });
+
+  it('brings up db (healthy), web (published port) and worker (reaches web by name), idempotently', async () => {
+    const project = 'cmpapp';
+    const progress: string[] = [];
+    const up = await server.client.callTool(
+      { name: 'podman_compose_up', arguments: { file: APP, project_name: project } },
+      undefined,
+      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 120_000 },
+    );
+    assert.equal(up.isError, undefined, JSON.stringify(up.content));
+    const services = (up.structuredContent as any).services as {
+      service: string;
+      id: string;
+      action: string;
+    }[];
+    assert.deepEqual(
+      services.map((s) => [s.service, s.action]),
+      [
+        ['db', 'created'],
+        ['web', 'created'],
+        ['worker', 'created'],
+      ],
+    );
+    assert.ok(progress.includes('Waiting for db to be healthy'), progress.join(' | '));
+    assert.ok(progress.includes('Creating cmpapp-web-1'));
+
+    assert.deepEqual(await projectObjects(project), {
+      containers: ['cmpapp-db-1', 'cmpapp-web-1', 'cmpapp-worker-1'],
+      networks: ['cmpapp_default'],
+      volumes: ['cmpapp_data'],
+    });
+    const web = (await listContainers(podman.client)).find((c) => c.Names[0] === 'cmpapp-web-1')!;
+    assert.equal(web.Labels?.['io.mcp-podman.managed'], 'true');
+    assert.equal(web.Labels?.['com.docker.compose.project'], project);
+    assert.equal(web.Labels?.['com.docker.compose.service'], 'web');
+    assert.equal(web.Labels?.tier, 'front');
+
+    const page = await (await fetch('http://127.0.0.1:18960/')).text();
+    assert.equal(page, 'hello from dotenv\n');
+    const workerLogs = await logsUntil('cmpapp-worker-1', /got/);
+    assert.match(workerLogs, /fetch got hello from dotenv/);
+
+    const again = await call(server.client, 'podman_compose_up', { file: APP, project_name: project });
+    assert.equal(again.isError, undefined, textOf(again));
+    const second = again.structuredContent!.services as { id: string; action: string }[];
+    assert.deepEqual(
+      second.map((s) => s.id),
+      services.map((s) => s.id),
+    );
+    assert.ok(second.every((s) => s.action === 'unchanged'));
+    assert.deepEqual(again.structuredContent!.networksCreated, []);
+
+    const ps = await call(server.client, 'podman_compose_ps', { file: APP, project_name: project });
+    const listed = ps.structuredContent!.containers as {
+      service: string;
+      state: string;
+      health?: string;
+      ports: string[];
+    }[];
+    assert.deepEqual(
+      listed.map((c) => [c.service, c.state]),
+      [
+        ['db', 'running'],
+        ['web', 'running'],
+        ['worker', 'running'],
+      ],
+    );
+    assert.equal(listed[0]!.health, 'healthy');
+    assert.deepEqual(listed[1]!.ports, ['127.0.0.1:18960->8080/tcp']);
+    assert.deepEqual(ps.structuredContent!.notCreated, []);
+
+    const kept = await call(server.client, 'podman_compose_down', {
+      file: APP,
+      project_name: project,
+      timeout: 0,
+    });
+    assert.equal(kept.isError, undefined, textOf(kept));
+    assert.deepEqual(await projectObjects(project), {
+      containers: [],
+      networks: [],
+      volumes: ['cmpapp_data'],
+    });
+    await down(project);
+    const nothing = await call(server.client, 'podman_compose_down', { file: APP, project_name: project });
+    assert.match(textOf(nothing), /nothing to remove/);
+  });
+
+  it('rolls back a failed up: a new project leaves nothing, a changed one keeps what existed', async () => {
+    const blocker = await occupy(18963);
+    try {
+      const fresh = errorOf(
+        await call(server.client, 'podman_compose_up', {
+          file: APP,
+          project_name: 'cmpfail',
+          variables: { WEB_PORT: '18963' },
+        }),
+      );
+      assert.match(fresh.message, /Service "web" failed/);
+      assert.match(fresh.message, /address already in use/);
+      assert.match(fresh.message, /Rolled back/);
+      await assertNothingOf('cmpfail');
+
+      const up = await call(server.client, 'podman_compose_up', {
+        file: APP,
+        project_name: 'cmprb',
+        variables: { WEB_PORT: '18961' },
+      });
+      assert.equal(up.isError, undefined, textOf(up));
+      const before = await projectObjects('cmprb');
+      const ids = (up.structuredContent!.services as { id: string }[]).map((s) => s.id);
+
+      const changed = errorOf(
+        await call(server.client, 'podman_compose_up', {
+          file: APP,
+          project_name: 'cmprb',
+          variables: { WEB_PORT: '18963' },
+          timeout: 0,
+        }),
+      );
+      assert.match(changed.message, /1 replaced container\(s\) restored/);
+      assert.deepEqual(await projectObjects('cmprb'), before);
+      const ps = await call(server.client, 'podman_compose_ps', { project_name: 'cmprb' });
+      const now = ps.structuredContent!.containers as { id: string; state: string }[];
+      assert.deepEqual(now.map((c) => c.id).sort(), [...ids].sort());
+      assert.ok(now.every((c) => c.state === 'running'));
+      assert.equal(await (await fetch('http://127.0.0.1:18961/')).text(), 'hello from dotenv\n');
+    } finally {
+      blocker.close();
+    }
+    await down('cmprb');
+  });
+
+  it('rolls back when the client cancels while up waits for a healthy dependency', async () => {
+    const controller = new AbortController();
+    const messages: string[] = [];
+    const cancelled = server.client.callTool(
+      {
+        name: 'podman_compose_up',
+        arguments: { file: APP, project_name: 'cmpcancel', variables: { WEB_PORT: '18965' } },
+      },
+      undefined,
+      {
+        signal: controller.signal,
+        onprogress: (p) => {
+          messages.push(p.message ?? '');
+          if (p.message === 'Waiting for db to be healthy') controller.abort();
+        },
+      },
+    );
+    await assert.rejects(cancelled);
+    assert.ok(messages.includes('Creating cmpcancel-db-1'), messages.join(' | '));
+    // The server rolls back after the cancel arrives; give it a bounded while.
+    let left = await projectObjects('cmpcancel');
+    for (let i = 0; i < 40 && (left.containers.length || left.networks.length || left.volumes.length); i++) {
+      await sleep(250);
+      left = await projectObjects('cmpcancel');
+    }
+    assert.deepEqual(left, { containers: [], networks: [], volumes: [] });
+  });
+
+  it('fails and rolls back when a dependency never becomes healthy', async () => {
+    const error = errorOf(
+      await call(server.client, 'podman_compose_up', {
+        file: fixture('bad/unhealthy.yml'),
+        project_name: 'cmpsick',
+      }),
+    );
+    assert.equal(error.code, 'PODMAN_ERROR');
+    assert.match(error.message, /Service "db" did not become healthy/);
+    assert.match(error.message, /containers cmpsick-db-1 removed/);
+    await assertNothingOf('cmpsick');
+  });
+
+  it('refuses bad files up front, creating nothing', async () => {
+    const unsupported = errorOf(
+      await call(server.client, 'podman_compose_up', { file: fixture('bad/unsupported.yml') }),
+    );
+    assert.equal(unsupported.code, 'INVALID_PARAMS');
+    assert.deepEqual(unsupported.details.unsupportedKeys, [
+      'services.app.privileged',
+      'services.app.deploy',
+      'services.app.build.target',
+      'configs',
+    ]);
+
+    const cycle = errorOf(await call(server.client, 'podman_compose_up', { file: fixture('bad/cycle.yml') }));
+    assert.equal(cycle.code, 'INVALID_PARAMS');
+    assert.match(cycle.message, /cycle: a -> b -> c -> a/);
+    assert.match(cycle.message, /services\.d\.depends_on names unknown service "ghost"/);
+
+    const dup = errorOf(
+      await call(server.client, 'podman_compose_up', { file: fixture('bad/duplicate-names.yml') }),
+    );
+    assert.equal(dup.code, 'INVALID_PARAMS');
+    assert.match(dup.message, /"same-name" is also the container name of service "one"/);
+
+    const missing = errorOf(
+      await call(server.client, 'podman_compose_up', {
+        file: fixture('bad/missing-image.yml'),
+        project_name: 'cmpbad',
+      }),
+    );
+    assert.equal(missing.code, 'IMAGE_NOT_FOUND');
+    assert.match(missing.message, /not-built-anywhere:1\.0 \(service absent\)/);
+    await assertNothingOf('cmpbad');
+    await assertNothingOf('bad');
+
+    const clash = await call(server.client, 'podman_run', {
+      image: BUSYBOX,
+      name: 'cmpclash-web-1',
+      command: ['sleep', '100000'],
+    });
+    assert.equal(clash.isError, undefined, textOf(clash));
+    try {
+      const conflict = errorOf(
+        await call(server.client, 'podman_compose_up', { file: APP, project_name: 'cmpclash' }),
+      );
+      assert.equal(conflict.code, 'CONFLICT');
+      assert.match(conflict.message, /container "cmpclash-web-1" exists and is not service "web"/);
+      await assertNothingOf('cmpclash');
+    } finally {
+      await call(server.client, 'podman_rm', { containers: ['cmpclash-web-1'], force: true, timeout: 0 });
+    }
+  });
+
+  it('builds, runs attached (detach=false) in dependency order and returns exit codes and logs', async () => {
+    const file = fixture('oneshot/docker-compose.yml');
+    const res = await call(server.client, 'podman_compose_up', {
+      file,
+      project_name: 'cmpone',
+      detach: false,
+      variables: { BUSYBOX_IMAGE: BUSYBOX },
+    });
+    try {
+      assert.equal(res.isError, undefined, textOf(res));
+      assert.deepEqual(res.structuredContent!.imagesBuilt, ['localhost/cmpone-app:latest']);
+      const exits = res.structuredContent!.exits as { service: string; exitCode: number; logs: string }[];
+      const byService = Object.fromEntries(exits.map((e) => [e.service, e]));
+      assert.equal(byService.setup?.exitCode, 0);
+      assert.equal(byService.setup?.logs, 'setup done\n');
+      assert.equal(byService.app?.logs, 'built by compose\n');
+      assert.equal(byService.check?.exitCode, 3);
+      assert.equal(byService.check?.logs, 'checking\n');
+      assert.equal(exits.at(-1)?.service, 'check');
+
+      const unset = errorOf(
+        await call(server.client, 'podman_compose_up', { file, project_name: 'cmpone2' }),
+      );
+      assert.equal(unset.code, 'INVALID_PARAMS');
+      assert.match(unset.message, /required variable BUSYBOX_IMAGE is not set: set BUSYBOX_IMAGE/);
+    } finally {
+      const down = await call(server.client, 'podman_compose_down', {
+        file,
+        project_name: 'cmpone',
+        timeout: 0,
+      });
+      assert.equal(down.isError, undefined, textOf(down));
+      await podman.client
+        .call('DELETE', '/libpod/images/localhost%2Fcmpone-app%3Alatest')
+        .catch(() => undefined);
+    }
+    await assertNothingOf('cmpone');
+  });
+});

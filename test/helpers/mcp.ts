@@ -41,7 +41,20 @@ export async function startHttpServer(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<HttpServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--transport', 'http', '--port', '0', ...args], {
+  return startServeProcess(
+    ['--transport', 'http', '--port', '0', ...args],
+    env,
+    /"url":"(http:\/\/[^"]+)\/mcp"/,
+  );
+}
+
+/** Starts `mcp-podman serve ARGS` and waits until its log matches `urlPattern` (group 1 is the URL). */
+export async function startServeProcess(
+  args: string[],
+  env: Record<string, string>,
+  urlPattern: RegExp,
+): Promise<HttpServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,7 +63,7 @@ export async function startHttpServer(
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)\/mcp"/.exec(stderr);
+      const m = urlPattern.exec(stderr);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -52,6 +52,15 @@ program
   .option('--tools <names>', 'allow-list of tool names (comma-separated)', list)
   .option('--disable-tools <names>', 'deny-list of tool names (comma-separated)', list)
   .option('--no-redact', 'do not mask secret-looking environment values in results')
+  .option(
+    '--catalog <file>',
+    'add a gateway catalog file (YAML/JSON, or an MCP registry server.json); repeatable',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option('--no-builtin-catalog', 'leave the built-in catalog out')
+  .option('--gateway-id <id>', 'name of this gateway in container labels (default "default")')
+  .option('--base-image <image>', 'base image for npm-package catalog entries')
+  .option('--idle-timeout <ms>', 'stop a mounted server after this many ms without calls (0: never)', int)
   .action(async (opts) => {
     const flags = {
       transport: opts.transport,
@@ -72,6 +81,13 @@ program
       tools: opts.tools,
       disableTools: opts.disableTools,
       redact: opts.redact === false ? false : undefined,
+      gateway: {
+        catalogs: opts.catalog,
+        builtinCatalog: opts.builtinCatalog === false ? false : undefined,
+        id: opts.gatewayId,
+        baseImage: opts.baseImage,
+        idleTimeoutMs: opts.idleTimeout,
+      },
     };
     const config = await loadConfig({ file: opts.config, flags, env: process.env });
     await serve(config);

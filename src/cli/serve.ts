@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { attachGateway } from '../gateway/attach-to-app.js';
 import { type App, createApp } from '../server/app.js';
 import { createMcpSession } from '../server/mcp.js';
 import { startHttpServer } from '../transport/http.js';
@@ -18,6 +19,7 @@ export async function serve(config: Config): Promise<void> {
     .catch((err: Error) => app.log.warn({ err: err.message }, 'Podman is not reachable yet'));
 
   try {
+    await attachGateway(app);
     await startTransport(app);
   } catch (err) {
     // A transport that cannot start (port in use, unsafe bind) must not leave an embedded Podman

@@ -36,6 +36,63 @@ export const ConfigSchema = z
     tools: z.array(z.string().min(1)).optional().describe('Allow-list of tool names'),
     disableTools: z.array(z.string().min(1)).default([]).describe('Deny-list of tool names'),
     redact: z.boolean().default(true).describe('Mask secret-looking environment values in results'),
+    gateway: z
+      .object({
+        id: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be lowercase letters, digits and "-"')
+          .default('default')
+          .describe(
+            'Names this gateway in container labels; a restart with the same id cleans up after a crash',
+          ),
+        catalogs: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Catalog files (YAML/JSON or server.json) to add'),
+        builtinCatalog: z.boolean().default(true).describe('Include the built-in catalog'),
+        baseImage: z
+          .string()
+          .min(1)
+          .default('docker.io/library/node:22-alpine')
+          .describe('Base image that npm-package entries are built on'),
+        initTimeoutMs: z
+          .number()
+          .int()
+          .min(500)
+          .default(30_000)
+          .describe('Cap on starting and initializing a mount'),
+        callTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(120_000)
+          .describe('Cap on one proxied call (reset by progress)'),
+        idleTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(15 * 60_000)
+          .describe('Stop a mount after this long without calls (0: never); it restarts on the next call'),
+        maxRestarts: z
+          .number()
+          .int()
+          .min(0)
+          .default(5)
+          .describe('Restarts within a minute before a mount is given up'),
+        restartBaseMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(500)
+          .describe('First restart delay; doubles each time'),
+        restartMaxMs: z.number().int().min(10).default(30_000).describe('Longest restart delay'),
+        warm: z
+          .record(z.string(), z.number().int().min(0).max(16))
+          .default({})
+          .describe('Entry id -> number of pre-started containers kept ready for a fast registry_add'),
+      })
+      .strict()
+      .prefault({}),
     limits: z
       .object({
         outputBytes: z

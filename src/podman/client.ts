@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import { type ErrorCode, isAbortError, McpPodmanError } from '../errors.js';
 
@@ -106,6 +106,32 @@ export class PodmanClient {
     const res = await this.request(method, path, options);
     await res.body.dump({ limit: 1 << 20 }).catch(() => undefined);
     return res.status;
+  }
+
+  /**
+   * Opens a hijacked connection (attach, exec with stdin): Podman answers 101 and the socket then
+   * carries raw stdin one way and multiplexed stdout/stderr frames the other.
+   */
+  async upgrade(
+    path: string,
+    options: Pick<RequestOptions, 'query' | 'signal' | 'notFound'> = {},
+  ): Promise<Duplex> {
+    try {
+      const res = await this.pool.upgrade({
+        method: 'POST',
+        path: API_PREFIX + path + encodeQuery(options.query),
+        protocol: 'tcp',
+        signal: options.signal,
+      });
+      return res.socket;
+    } catch (err) {
+      const status = (err as { statusCode?: number }).statusCode;
+      if (status === 404 && options.notFound)
+        throw new McpPodmanError(options.notFound.code, options.notFound.message, { cause: err });
+      if (status)
+        throw new McpPodmanError('PODMAN_ERROR', `Podman refused to attach (${status}).`, { cause: err });
+      throw connectionError(err, this.endpoint);
+    }
   }
 
   async ping(signal?: AbortSignal): Promise<string> {

@@ -1,6 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { Metrics } from '../api/metrics.js';
 import type { Config } from '../config/schema.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { PodmanConnection } from '../podman/connection.js';
 import { podmanTools } from '../tools/index.js';
 import { Redactor } from '../tools/redact.js';
@@ -17,6 +18,8 @@ export interface App {
   redactor: Redactor;
   tools: ToolRegistry;
   metrics: Metrics;
+  /** The gateway for containerized MCP servers, when the registry side is enabled. */
+  gateway?: Gateway;
   /** Aborted on shutdown: in-flight calls end, streams close. */
   shutdown: AbortController;
   /** Cleanup steps run in reverse order by close(). */

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
+import { downstreamSession, serveGatewayContent } from './gateway-content.js';
 import { errorResult } from './local-tools.js';
 
 /**
@@ -20,7 +21,11 @@ export function createMcpSession(app: App, transportName: string): Server {
   const server = new Server(
     { name: SERVER_NAME, version: VERSION, title: 'mcp-podman' },
     {
-      capabilities: { tools: { listChanged: true }, logging: {} },
+      capabilities: {
+        tools: { listChanged: true },
+        logging: {},
+        ...(app.gateway ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}),
+      },
       instructions:
         'Tools to manage Podman containers, images and more. Errors carry a code and say what to do next. ' +
         'Containers created here are labelled io.mcp-podman.managed=true.',
@@ -64,6 +69,7 @@ export function createMcpSession(app: App, transportName: string): Server {
       signal: extra.signal,
       progressToken,
       sessionId: extra.sessionId,
+      session: downstreamSession(server, extra.sessionId),
       async sendProgress(progress, total, message) {
         if (progressToken === undefined || extra.signal.aborted) return;
         await extra
@@ -92,9 +98,11 @@ export function createMcpSession(app: App, transportName: string): Server {
     server.sendToolListChanged().catch(() => undefined);
   };
   app.tools.on('changed', onChanged);
+  const unhookGateway = app.gateway ? serveGatewayContent(server, app.gateway, app.log) : undefined;
   app.metrics.activeSessions.inc({ transport: transportName });
   server.onclose = () => {
     app.tools.off('changed', onChanged);
+    unhookGateway?.();
     app.metrics.activeSessions.dec({ transport: transportName });
   };
   server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');

@@ -1,6 +1,24 @@
 import { EventEmitter } from 'node:events';
-import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  CallToolResult,
+  CreateMessageRequest,
+  CreateMessageResult,
+  ElicitRequest,
+  ElicitResult,
+  Tool,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAnnotations, ToolsetName } from '../tools/types.js';
+
+/** The client session a call came from, for requests a mounted server sends back (sampling, elicitation). */
+export interface DownstreamSession {
+  id?: string;
+  supports(capability: 'sampling' | 'elicitation'): boolean;
+  createMessage(
+    params: CreateMessageRequest['params'],
+    options: { signal: AbortSignal },
+  ): Promise<CreateMessageResult>;
+  elicitInput(params: ElicitRequest['params'], options: { signal: AbortSignal }): Promise<ElicitResult>;
+}
 
 /** What a tools/call handler gets from the session that received it. */
 export interface CallExtra {
@@ -8,6 +26,7 @@ export interface CallExtra {
   progressToken?: string | number;
   sendProgress(progress: number, total?: number, message?: string): Promise<void>;
   sessionId?: string;
+  session?: DownstreamSession;
 }
 
 /**

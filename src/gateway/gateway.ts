@@ -1,0 +1,517 @@
+import { EventEmitter } from 'node:events';
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  ResourceTemplate,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { McpPodmanError, toMcpPodmanError } from '../errors.js';
+import type { PodmanConnection } from '../podman/connection.js';
+import { errorResult } from '../server/local-tools.js';
+import type { PolicySubject } from '../server/policy.js';
+import type { CallExtra, ToolEntry, ToolRegistry } from '../server/registry.js';
+import type { Redactor } from '../tools/redact.js';
+import type { Catalog } from './catalog.js';
+import { type CatalogEntry, defaultPrefix, PREFIX_RE } from './catalog-schema.js';
+import { GATEWAY_LABELS, ownerLabel, permissionsOf, type ResolvedVolume } from './container-spec.js';
+import { resolveImage } from './images.js';
+import { Mount } from './mount.js';
+import { deleteSecrets, putSecret, secretName, secretsWithPrefix } from './mount-secrets.js';
+
+/** Prefixes that would collide with the gateway's own tool names. */
+const RESERVED_PREFIXES = new Set(['podman', 'registry']);
+
+export interface AddRequest {
+  entryId: string;
+  prefix?: string;
+  env?: Record<string, string>;
+  volumes?: Record<string, string>;
+}
+
+export interface GatewayDeps {
+  config: Config;
+  catalog: Catalog;
+  connection: PodmanConnection;
+  tools: ToolRegistry;
+  redactor: Redactor;
+  log: Logger;
+  policy: (tool: PolicySubject) => string | undefined;
+}
+
+interface MountRecord {
+  mount: Mount;
+  secrets: string[];
+  volumes: ResolvedVolume[];
+  /** Tool names this mount put in the registry. */
+  toolNames: string[];
+  collisions: string[];
+}
+
+interface GatewayEvents {
+  resources: [];
+  prompts: [];
+  log: [{ prefix: string; level: string; logger?: string; data: unknown }];
+}
+
+/**
+ * Runs catalog entries as mounts and serves what they offer through the process's MCP endpoint:
+ * tools as `<prefix>_<tool>` in the shared ToolRegistry, resources as `<prefix>+<uri>`, prompts as
+ * `<prefix>_<prompt>`. It owns every mount container and removes them all on close.
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  private readonly mounts = new Map<string, MountRecord>();
+  private closed = false;
+
+  constructor(private readonly deps: GatewayDeps) {
+    super();
+  }
+
+  get catalog(): Catalog {
+    return this.deps.catalog;
+  }
+
+  get id(): string {
+    return this.deps.config.gateway.id;
+  }
+
+  list(): MountRecord[] {
+    return [...this.mounts.values()];
+  }
+
+  async add(request: AddRequest, ctx: { signal: AbortSignal; progress: (message: string) => void }) {
+    const started = performance.now();
+    const entry = this.deps.catalog.get(request.entryId);
+    if (!entry) {
+      throw new McpPodmanError(
+        'NOT_FOUND',
+        `No catalog entry "${request.entryId}". Use registry_list to search the catalog.`,
+      );
+    }
+    const prefix = request.prefix ?? defaultPrefix(entry);
+    if (!PREFIX_RE.test(prefix) || RESERVED_PREFIXES.has(prefix)) {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Prefix "${prefix}" is not usable: it must match ${PREFIX_RE} and not be ${[...RESERVED_PREFIXES].join(' or ')}. Pass another prefix.`,
+      );
+    }
+    if (this.mounts.has(prefix)) {
+      throw new McpPodmanError(
+        'CONFLICT',
+        `Prefix "${prefix}" is already mounted (${this.mounts.get(prefix)!.mount.entry.id}). Pass another prefix, or registry_remove it first.`,
+      );
+    }
+    const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
+    const volumes = this.resolveVolumes(entry, request.volumes ?? {});
+    const podman = await this.deps.connection.get();
+    const image = await resolveImage({
+      client: podman,
+      entry,
+      baseImage: this.deps.config.gateway.baseImage,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    });
+
+    const secrets: string[] = [];
+    const secretEnv: Record<string, string> = {};
+    for (const s of entry.secrets) if (s.type === 'env') secretEnv[s.target ?? s.name] = s.name;
+    try {
+      for (const [variable, value] of Object.entries(secretValues)) {
+        const name = secretName(this.id, prefix, variable);
+        this.deps.redactor.remember(value);
+        await putSecret(podman, name, value);
+        secrets.push(name);
+        secretEnv[variable] = name;
+      }
+      ctx.progress(`starting ${entry.name}`);
+      const mount = this.newMount({ entry, prefix, image, env, secretEnv, volumes });
+      const record: MountRecord = { mount, secrets, volumes, toolNames: [], collisions: [] };
+      this.mounts.set(prefix, record);
+      try {
+        await mount.start(ctx.signal);
+      } catch (err) {
+        this.mounts.delete(prefix);
+        await mount.remove();
+        throw err;
+      }
+      this.publish(record);
+      return this.summary(record, Math.round(performance.now() - started));
+    } catch (err) {
+      await deleteSecrets(podman, secrets);
+      throw err;
+    }
+  }
+
+  private newMount(o: {
+    entry: CatalogEntry;
+    prefix: string;
+    image: string;
+    env: Record<string, string>;
+    secretEnv: Record<string, string>;
+    volumes: ResolvedVolume[];
+  }): Mount {
+    const g = this.deps.config.gateway;
+    const mount = new Mount({
+      ...o,
+      gatewayId: this.id,
+      podman: () => this.deps.connection.get(),
+      log: this.deps.log,
+      timeouts: {
+        initMs: g.initTimeoutMs,
+        callMs: g.callTimeoutMs,
+        idleMs: g.idleTimeoutMs,
+        restartBaseMs: g.restartBaseMs,
+        restartMaxMs: g.restartMaxMs,
+        maxRestarts: g.maxRestarts,
+      },
+    });
+    mount.on('offer', () => {
+      const record = this.mounts.get(o.prefix);
+      if (record?.mount === mount) this.publish(record);
+    });
+    mount.on('log', (m) => this.emit('log', { prefix: o.prefix, ...m }));
+    return mount;
+  }
+
+  /** Env for the container: declared defaults and given values; secret ones come back separately. */
+  private splitEnv(
+    entry: CatalogEntry,
+    given: Record<string, string>,
+  ): { env: Record<string, string>; secretValues: Record<string, string> } {
+    const unknown = Object.keys(given).filter((k) => !(k in entry.env));
+    if (unknown.length) {
+      const declared = Object.keys(entry.env);
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Entry "${entry.id}" does not declare ${unknown.join(', ')}. ${declared.length ? `It takes: ${declared.join(', ')}.` : 'It takes no environment variables.'}`,
+      );
+    }
+    const env: Record<string, string> = {};
+    const secretValues: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const [name, spec] of Object.entries(entry.env)) {
+      const value = given[name] ?? spec.default;
+      if (value === undefined) {
+        if (spec.required) missing.push(name);
+        continue;
+      }
+      if (spec.secret) secretValues[name] = value;
+      else env[name] = value;
+    }
+    if (missing.length) {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Entry "${entry.id}" needs ${missing.join(', ')}. Pass ${missing.length > 1 ? 'them' : 'it'} in env (secret values are stored as Podman secrets and never shown).`,
+        { details: { missing } },
+      );
+    }
+    return { env, secretValues };
+  }
+
+  private resolveVolumes(entry: CatalogEntry, given: Record<string, string>): ResolvedVolume[] {
+    const targets = new Set(entry.volumes.map((v) => v.target));
+    const unknown = Object.keys(given).filter((t) => !targets.has(t));
+    if (unknown.length) {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Entry "${entry.id}" declares no volume at ${unknown.join(', ')}; volumes are opt-in per entry. Declared: ${[...targets].join(', ') || 'none'}.`,
+      );
+    }
+    return entry.volumes.map((v) => {
+      const source = given[v.target] ?? v.source;
+      if (!source) {
+        throw new McpPodmanError(
+          'INVALID_PARAMS',
+          `Entry "${entry.id}" needs a host path for ${v.target}${v.description ? ` (${v.description})` : ''}. Pass volumes: {"${v.target}": "/host/path"}.`,
+        );
+      }
+      if (!source.startsWith('/') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(source)) {
+        throw new McpPodmanError(
+          'INVALID_PARAMS',
+          `Volume source "${source}" for ${v.target} must be an absolute host path or a volume name.`,
+        );
+      }
+      return { source, target: v.target, writable: v.writable };
+    });
+  }
+
+  /** Puts a mount's tools in the registry (never shadowing another name) and announces resources/prompts. */
+  private publish(record: MountRecord): void {
+    const { mount } = record;
+    const allow = mount.entry.tools ? new Set(mount.entry.tools) : undefined;
+    const entries: ToolEntry[] = [];
+    const collisions: string[] = [];
+    const names: string[] = [];
+    for (const tool of mount.offer.tools) {
+      if (allow && !allow.has(tool.name)) continue;
+      const name = `${mount.prefix}_${tool.name}`;
+      const existing = this.deps.tools.get(name);
+      if (existing && !record.toolNames.includes(name)) {
+        collisions.push(name);
+        continue;
+      }
+      const annotations = {
+        readOnlyHint: tool.annotations?.readOnlyHint ?? false,
+        destructiveHint: tool.annotations?.destructiveHint ?? true,
+        idempotentHint: tool.annotations?.idempotentHint ?? false,
+        openWorldHint: tool.annotations?.openWorldHint ?? true,
+        ...(tool.annotations?.title ? { title: tool.annotations.title } : {}),
+      };
+      const hidden = this.deps.policy({ name, toolset: 'registry', annotations });
+      if (hidden) {
+        this.deps.tools.hide(name, hidden);
+        continue;
+      }
+      names.push(name);
+      entries.push({
+        name,
+        title: tool.title ?? tool.annotations?.title,
+        description: `[${mount.entry.name}] ${tool.description ?? ''}`.trim(),
+        inputSchema: tool.inputSchema,
+        annotations,
+        toolset: 'registry',
+        call: (args, extra) =>
+          this.callTool(mount.prefix, tool.name, (args ?? {}) as Record<string, unknown>, extra),
+      });
+    }
+    const stale = record.toolNames.filter((n) => !names.includes(n));
+    if (stale.length) this.deps.tools.remove(stale);
+    this.deps.tools.addAll(entries);
+    if (entries.length === 0 && stale.length === 0) this.deps.tools.emit('changed');
+    record.toolNames = names;
+    record.collisions = collisions;
+    if (collisions.length)
+      this.deps.log.warn({ mount: mount.prefix, collisions }, 'tool names collide; not listed');
+    this.emit('resources');
+    this.emit('prompts');
+  }
+
+  private async callTool(
+    prefix: string,
+    tool: string,
+    args: Record<string, unknown>,
+    extra: CallExtra,
+  ): Promise<CallToolResult> {
+    const record = this.mounts.get(prefix);
+    try {
+      if (!record)
+        throw new McpPodmanError(
+          'NOT_FOUND',
+          `${prefix} is not mounted any more. Use registry_status to see the mounts.`,
+        );
+      const result = await record.mount.callTool(tool, args, extra);
+      return this.deps.redactor.scrubDeep(result);
+    } catch (err) {
+      return errorResult(toMcpPodmanError(err), this.deps.redactor);
+    }
+  }
+
+  /** registry_exec: a mounted tool by its full name, for clients that do not refresh tool lists. */
+  async exec(toolName: string, args: Record<string, unknown>, extra: CallExtra): Promise<CallToolResult> {
+    const record = this.list().find((r) => r.toolNames.includes(toolName));
+    if (!record) {
+      const available = this.list().flatMap((r) => r.toolNames);
+      throw new McpPodmanError(
+        'NOT_FOUND',
+        `No mounted tool "${toolName}". ${available.length ? `Mounted tools: ${available.slice(0, 30).join(', ')}${available.length > 30 ? ', ...' : ''}.` : 'Nothing is mounted; use registry_add first.'}`,
+      );
+    }
+    return this.deps.tools.get(toolName)!.call(args, extra);
+  }
+
+  async remove(selector: { entryId?: string; prefix?: string }): Promise<string[]> {
+    const records = this.list().filter((r) =>
+      selector.prefix ? r.mount.prefix === selector.prefix : r.mount.entry.id === selector.entryId,
+    );
+    if (records.length === 0) {
+      throw new McpPodmanError(
+        'NOT_FOUND',
+        `Nothing mounted for ${selector.prefix ? `prefix "${selector.prefix}"` : `entry "${selector.entryId}"`}. Use registry_status to see the mounts.`,
+      );
+    }
+    await Promise.all(records.map((r) => this.removeRecord(r)));
+    return records.map((r) => r.mount.prefix);
+  }
+
+  private async removeRecord(record: MountRecord): Promise<void> {
+    this.mounts.delete(record.mount.prefix);
+    this.deps.tools.remove(record.toolNames);
+    this.emit('resources');
+    this.emit('prompts');
+    await record.mount.remove();
+    if (record.secrets.length)
+      await deleteSecrets(await this.deps.connection.get(), record.secrets).catch(() => undefined);
+  }
+
+  /** registry_config_set: new env values (secret ones into Podman secrets), then a restart to apply them. */
+  async configure(
+    entryId: string,
+    given: Record<string, string>,
+    ctx: { signal: AbortSignal },
+  ): Promise<string[]> {
+    const records = this.list().filter((r) => r.mount.entry.id === entryId);
+    if (records.length === 0)
+      throw new McpPodmanError('NOT_FOUND', `Entry "${entryId}" is not mounted. Add it with registry_add.`);
+    const podman = await this.deps.connection.get();
+    const out: string[] = [];
+    for (const record of records) {
+      const old = record.mount;
+      const current = { ...old.options.env };
+      const { env, secretValues } = this.splitEnv(old.entry, { ...current, ...given });
+      const secretEnv = { ...old.options.secretEnv };
+      for (const [variable, value] of Object.entries(secretValues)) {
+        const name = secretName(this.id, old.prefix, variable);
+        this.deps.redactor.remember(value);
+        await putSecret(podman, name, value);
+        if (!record.secrets.includes(name)) record.secrets.push(name);
+        secretEnv[variable] = name;
+      }
+      await old.remove();
+      const mount = this.newMount({
+        entry: old.entry,
+        prefix: old.prefix,
+        image: old.options.image,
+        env,
+        secretEnv,
+        volumes: record.volumes,
+      });
+      record.mount = mount;
+      await mount.start(ctx.signal);
+      this.publish(record);
+      out.push(old.prefix);
+    }
+    return out;
+  }
+
+  summary(record: MountRecord, activationMs?: number) {
+    const { mount } = record;
+    return {
+      prefix: mount.prefix,
+      entry: mount.entry.id,
+      name: mount.entry.name,
+      state: mount.state,
+      container: mount.containerId?.slice(0, 12),
+      uptimeSeconds: mount.uptimeSeconds,
+      restarts: mount.restarts,
+      lastError: mount.lastError,
+      calls: mount.calls,
+      errors: mount.errors,
+      tools: record.toolNames,
+      toolCount: record.toolNames.length,
+      resources: mount.offer.resources.length,
+      resourceTemplates: mount.offer.resourceTemplates.length,
+      prompts: mount.offer.prompts.length,
+      collisions: record.collisions,
+      server: mount.offer.serverInfo,
+      permissions: permissionsOf(mount.entry, record.volumes),
+      ...(activationMs !== undefined ? { activationMs } : {}),
+    };
+  }
+
+  // --- resources and prompts, namespaced reversibly ---
+
+  listResources(): Resource[] {
+    return this.list().flatMap((r) =>
+      r.mount.offer.resources.map((res) => ({ ...res, uri: `${r.mount.prefix}+${res.uri}` })),
+    );
+  }
+
+  listResourceTemplates(): ResourceTemplate[] {
+    return this.list().flatMap((r) =>
+      r.mount.offer.resourceTemplates.map((t) => ({
+        ...t,
+        uriTemplate: `${r.mount.prefix}+${t.uriTemplate}`,
+      })),
+    );
+  }
+
+  async readResource(uri: string, extra: CallExtra): Promise<ReadResourceResult> {
+    const plus = uri.indexOf('+');
+    const record = plus > 0 ? this.mounts.get(uri.slice(0, plus)) : undefined;
+    if (!record)
+      throw new McpPodmanError('NOT_FOUND', `No mounted server owns resource "${uri}". Use resources/list.`);
+    const inner = uri.slice(plus + 1);
+    const result = await record.mount.readResource(inner, extra);
+    return this.deps.redactor.scrubDeep({
+      ...result,
+      contents: result.contents.map((c) => ({ ...c, uri: `${record.mount.prefix}+${c.uri}` })),
+    });
+  }
+
+  listPrompts(): Prompt[] {
+    return this.list().flatMap((r) =>
+      r.mount.offer.prompts.map((p) => ({ ...p, name: `${r.mount.prefix}_${p.name}` })),
+    );
+  }
+
+  async getPrompt(
+    name: string,
+    args: Record<string, string> | undefined,
+    extra: CallExtra,
+  ): Promise<GetPromptResult> {
+    const record = this.list().find(
+      (r) =>
+        name.startsWith(`${r.mount.prefix}_`) &&
+        r.mount.offer.prompts.some((p) => `${r.mount.prefix}_${p.name}` === name),
+    );
+    if (!record) throw new McpPodmanError('NOT_FOUND', `No mounted prompt "${name}". Use prompts/list.`);
+    return this.deps.redactor.scrubDeep(
+      await record.mount.getPrompt(name.slice(record.mount.prefix.length + 1), args, extra),
+    );
+  }
+
+  // --- lifecycle of the whole gateway ---
+
+  /**
+   * Removes containers (and their secrets) left by an earlier instance of this gateway that died
+   * without cleaning up: same gateway id, same host, a process that no longer runs.
+   */
+  async sweepOrphans(): Promise<string[]> {
+    const podman = await this.deps.connection.get();
+    const containers = await podman.json<{ Id: string; Labels?: Record<string, string> | null }[]>(
+      'GET',
+      '/libpod/containers/json',
+      {
+        query: { all: true, filters: { label: [`${GATEWAY_LABELS.gateway}=${this.id}`] } },
+      },
+    );
+    const me = ownerLabel();
+    const host = me.split(':')[0];
+    const removed: string[] = [];
+    for (const c of containers) {
+      const owner = c.Labels?.[GATEWAY_LABELS.owner] ?? '';
+      const [ownerHost, pidText] = owner.split(':');
+      if (owner === me || ownerHost !== host || isAlive(Number(pidText))) continue;
+      await podman.call('DELETE', `/libpod/containers/${c.Id}`, {
+        query: { force: true, timeout: 0 },
+        okStatuses: [404],
+      });
+      const prefix = c.Labels?.[GATEWAY_LABELS.mount];
+      if (prefix)
+        await deleteSecrets(podman, await secretsWithPrefix(podman, `${secretName(this.id, prefix, '')}`));
+      removed.push(c.Id);
+    }
+    if (removed.length)
+      this.deps.log.info({ removed: removed.length }, 'removed containers left by a crashed gateway');
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.list().map((r) => this.removeRecord(r).catch(() => undefined)));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

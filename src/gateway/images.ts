@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { McpPodmanError } from '../errors.js';
+import { buildImage } from '../podman/build.js';
+import type { PodmanClient } from '../podman/client.js';
+import { MANAGED_LABELS } from '../podman/labels.js';
+import { jsonLines } from '../podman/streams.js';
+import type { CatalogEntry } from './catalog-schema.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface ImageOptions {
+  client: PodmanClient;
+  entry: CatalogEntry;
+  /** Base image for npm packages (must have node on PATH). */
+  baseImage: string;
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+}
+
+export async function imageExists(client: PodmanClient, ref: string): Promise<boolean> {
+  const status = await client.call('GET', `/libpod/images/${encodeURIComponent(ref)}/exists`, {
+    okStatuses: [404],
+  });
+  return status === 204;
+}
+
+/** Pulls an image unless it is present; the pull's {"error"} line becomes a coded error. */
+export async function ensurePulled(
+  client: PodmanClient,
+  ref: string,
+  signal?: AbortSignal,
+  progress?: (m: string) => void,
+): Promise<void> {
+  if (await imageExists(client, ref)) return;
+  const res = await client.request('POST', '/libpod/images/pull', {
+    query: { reference: ref, quiet: false },
+    signal,
+  });
+  for await (const line of jsonLines<{ stream?: string; error?: string }>(res.body)) {
+    if (line.error) {
+      throw new McpPodmanError(
+        'IMAGE_NOT_FOUND',
+        `Could not pull image "${ref}": ${line.error.trim()}. Check the image name, or build it locally.`,
+        {
+          details: { image: ref },
+        },
+      );
+    }
+    if (line.stream?.trim()) progress?.(line.stream.trim());
+  }
+}
+
+/** The local tag an npm package's image gets, so a second add reuses it. */
+export function npmImageTag(pkg: { name: string; version: string }, baseImage: string): string {
+  const name = pkg.name.replace(/^@/, '').replace(/[^a-z0-9._-]/g, '-');
+  const version = pkg.version.replace(/[^\w.-]/g, '-');
+  const base = baseImage
+    .replace(/[^a-z0-9]/gi, '')
+    .slice(-12)
+    .toLowerCase();
+  return `localhost/mcp-podman/npm-${name}:${version}-${base}`;
+}
+
+/**
+ * The image a mount runs: an OCI image (pulled when missing) or an npm package built on the base
+ * image. The package is installed on this host with install scripts disabled, then copied in: the
+ * build needs no network inside a container.
+ */
+export async function resolveImage(options: ImageOptions): Promise<string> {
+  const { client, entry } = options;
+  if (entry.image) {
+    await ensurePulled(client, entry.image, options.signal, options.progress);
+    return entry.image;
+  }
+  const pkg = entry.package!;
+  const tag = npmImageTag(pkg, options.baseImage);
+  if (await imageExists(client, tag)) return tag;
+  await ensurePulled(client, options.baseImage, options.signal, options.progress);
+  const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-npm-'));
+  try {
+    await writeFile(
+      join(dir, 'package.json'),
+      '{"name":"mcp-podman-mount","version":"1.0.0","private":true}',
+    );
+    options.progress?.(`npm install ${pkg.name}@${pkg.version}`);
+    try {
+      await execFileAsync(
+        'npm',
+        [
+          'install',
+          '--omit=dev',
+          '--ignore-scripts',
+          '--no-audit',
+          '--no-fund',
+          `${pkg.name}@${pkg.version}`,
+        ],
+        {
+          cwd: dir,
+          timeout: 300_000,
+          signal: options.signal,
+          maxBuffer: 16 << 20,
+        },
+      );
+    } catch (err) {
+      const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message);
+      throw new McpPodmanError(
+        'NOT_FOUND',
+        `npm could not install ${pkg.name}@${pkg.version}: ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+        { cause: err },
+      );
+    }
+    const meta = JSON.parse(await readFile(join(dir, 'node_modules', pkg.name, 'package.json'), 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    const bins = typeof meta.bin === 'string' ? { [pkg.name]: meta.bin } : (meta.bin ?? {});
+    const bin = pkg.bin ? bins[pkg.bin] : Object.values(bins)[0];
+    if (!bin) {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `npm package ${pkg.name} has no ${pkg.bin ? `bin "${pkg.bin}"` : 'bin script'} to run.`,
+      );
+    }
+    const script = `/app/node_modules/${pkg.name}/${bin.replace(/^\.\//, '')}`;
+    await buildImage(client, {
+      contextDir: dir,
+      containerfileText: `FROM ${options.baseImage}\nCOPY node_modules /app/node_modules\nWORKDIR /app\nENTRYPOINT ["node", "${script}"]\n`,
+      tags: [tag],
+      labels: { ...MANAGED_LABELS, 'io.mcp-podman.npm-package': `${pkg.name}@${pkg.version}` },
+      pull: 'never',
+      network: 'none',
+      signal: options.signal,
+      onProgress: (_step, message) => options.progress?.(message),
+    });
+    return tag;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

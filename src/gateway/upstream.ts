@@ -1,0 +1,113 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { VERSION } from '../version.js';
+
+/** What a mounted server offers, as last discovered; served from this cache while the server is idle. */
+export interface Offer {
+  tools: Tool[];
+  resources: Resource[];
+  resourceTemplates: ResourceTemplate[];
+  prompts: Prompt[];
+  serverInfo?: { name: string; version: string };
+  instructions?: string;
+}
+
+export const EMPTY_OFFER: Offer = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
+
+/** The gateway's client to one mounted server. It advertises sampling and elicitation, which it forwards. */
+export function newUpstreamClient(): Client {
+  return new Client(
+    { name: 'mcp-podman-gateway', version: VERSION },
+    { capabilities: { sampling: {}, elicitation: { form: {} } } },
+  );
+}
+
+const MAX_PAGES = 20;
+
+async function allPages<T>(
+  fetch: (cursor?: string) => Promise<{ items: T[]; nextCursor?: string }>,
+): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const res = await fetch(cursor);
+    out.push(...res.items);
+    if (!res.nextCursor) break;
+    cursor = res.nextCursor;
+  }
+  return out;
+}
+
+/** Lists everything the server offers, in parallel, following pagination. */
+export async function discover(client: Client, timeoutMs: number): Promise<Offer> {
+  const caps = client.getServerCapabilities() ?? {};
+  const opts = { timeout: timeoutMs };
+  const [tools, resources, resourceTemplates, prompts] = await Promise.all([
+    caps.tools
+      ? allPages((cursor) =>
+          client.listTools({ cursor }, opts).then((r) => ({ items: r.tools, nextCursor: r.nextCursor })),
+        )
+      : [],
+    caps.resources
+      ? allPages((cursor) =>
+          client
+            .listResources({ cursor }, opts)
+            .then((r) => ({ items: r.resources, nextCursor: r.nextCursor })),
+        )
+      : [],
+    caps.resources
+      ? allPages((cursor) =>
+          client
+            .listResourceTemplates({ cursor }, opts)
+            .then((r) => ({ items: r.resourceTemplates, nextCursor: r.nextCursor })),
+        ).catch(() => [])
+      : [],
+    caps.prompts
+      ? allPages((cursor) =>
+          client.listPrompts({ cursor }, opts).then((r) => ({ items: r.prompts, nextCursor: r.nextCursor })),
+        )
+      : [],
+  ]);
+  const info = client.getServerVersion();
+  return {
+    tools,
+    resources,
+    resourceTemplates,
+    prompts,
+    serverInfo: info ? { name: info.name, version: info.version } : undefined,
+    instructions: client.getInstructions(),
+  };
+}
+
+/**
+ * Connects to a Streamable HTTP server that may still be starting: retries until it answers
+ * initialize or the deadline passes.
+ */
+export async function connectHttp(options: {
+  url: URL;
+  deadline: number;
+  signal?: AbortSignal;
+  setup: (client: Client) => void;
+}): Promise<{ client: Client; transport: Transport }> {
+  let lastError: unknown;
+  while (Date.now() < options.deadline) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const client = newUpstreamClient();
+    options.setup(client);
+    const transport = new StreamableHTTPClientTransport(options.url);
+    try {
+      await client.connect(transport, {
+        timeout: Math.max(500, options.deadline - Date.now()),
+        signal: options.signal,
+      });
+      return { client, transport };
+    } catch (err) {
+      lastError = err;
+      await client.close().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw lastError ?? new Error('the server did not answer in time');
+}

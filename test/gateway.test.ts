@@ -1,0 +1,503 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  CreateMessageRequestSchema,
+  LoggingMessageNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { ensureGatewayImages, type GatewayImages, writeTestCatalog } from './helpers/gateway-fixtures.js';
+import { CLI, call, connectHttp, errorOf, startHttpServer, textOf } from './helpers/mcp.js';
+import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
+
+const GATEWAY_LABEL = 'io.mcp-podman.gateway';
+
+/** A gateway over stdio with a client that can answer sampling requests. */
+async function startGateway(args: string[]) {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve', ...args],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: 'gateway-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  let listChanged = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+    listChanged++;
+  });
+  const logs: unknown[] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params);
+  });
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    model: 'test-model',
+    role: 'assistant',
+    content: { type: 'text', text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` },
+  }));
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr, listChanged: () => listChanged, logs };
+}
+
+async function ourContainers(podman: TestPodman, gatewayId: string) {
+  return (await listContainers(podman.client)).filter((c) => c.Labels?.[GATEWAY_LABEL] === gatewayId);
+}
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** SIGTERM, then wait for the exit: the gateway removes its containers before it exits. */
+async function stopGateway(gw: { transport: StdioClientTransport; client: Client }): Promise<void> {
+  const pid = gw.transport.pid;
+  if (pid) {
+    process.kill(pid, 'SIGTERM');
+    await waitFor('the gateway to exit', async () => !isRunning(pid), 30_000);
+  }
+  await gw.client.close();
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the gateway runs real MCP servers in hardened containers', () => {
+  let podman: TestPodman;
+  let images: GatewayImages;
+  let dir: string;
+  let catalog: string;
+  let base: string[];
+
+  before(async () => {
+    images = await ensureGatewayImages();
+    podman = await startPodman();
+    dir = await mkdtemp(join(tmpdir(), 'mcp-podman-gw-'));
+    catalog = await writeTestCatalog(dir, images);
+    await writeFile(join(dir, 'config.yaml'), 'gateway:\n  initTimeoutMs: 8000\n  restartBaseMs: 200\n');
+    base = [
+      '--socket-path',
+      podman.socketPath,
+      '--catalog',
+      catalog,
+      '--no-builtin-catalog',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--log-level',
+      'warn',
+    ];
+  });
+
+  after(async () => {
+    const names = (await listContainers(podman.client)).map((c) => `${c.Names.join()}(${c.State})`);
+    if (names.length) console.error('left behind:', names.join(', '));
+    const leftovers = await podman.sweep();
+    await podman.stop();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(leftovers, 0, 'the gateway left containers behind');
+  });
+
+  it('adds a stdio server, lists and calls its tools, resources and prompts, and removes it', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-basic']);
+    try {
+      const changesBefore = gw.listChanged();
+      const add = await call(gw.client, 'registry_add', { entry_id: 'everything' });
+      assert.equal(add.isError, undefined, textOf(add));
+      assert.equal(add.structuredContent!.prefix, 'everything');
+      assert.ok(add.structuredContent!.toolCount >= 10);
+      await waitFor('tools/list_changed', async () => gw.listChanged() > changesBefore);
+
+      const tools = (await gw.client.listTools()).tools.map((t) => t.name);
+      assert.ok(tools.includes('everything_echo'));
+      assert.ok(tools.includes('registry_add'), 'the gateway tools stay listed');
+      const echo = await call(gw.client, 'everything_echo', { message: 'through the gateway' });
+      assert.equal(textOf(echo), 'Echo: through the gateway');
+      const sum = await call(gw.client, 'registry_exec', {
+        tool_name: 'everything_get-sum',
+        arguments: { a: 2, b: 40 },
+      });
+      assert.match(textOf(sum), /42/);
+
+      const resources = (await gw.client.listResources()).resources;
+      assert.ok(resources.length > 0);
+      assert.ok(
+        resources.every((r) => r.uri.startsWith('everything+')),
+        'URIs are namespaced',
+      );
+      const read = await gw.client.readResource({ uri: resources[0]!.uri });
+      assert.equal(
+        read.contents[0]!.uri,
+        resources[0]!.uri,
+        'the namespacing reverses and applies to contents',
+      );
+      assert.ok('text' in read.contents[0]! || 'blob' in read.contents[0]!);
+      const templates = (await gw.client.listResourceTemplates()).resourceTemplates;
+      assert.ok(templates.every((t) => t.uriTemplate.startsWith('everything+')));
+
+      const prompts = (await gw.client.listPrompts()).prompts;
+      assert.ok(prompts.some((p) => p.name === 'everything_simple-prompt'));
+      const prompt = await gw.client.getPrompt({ name: 'everything_simple-prompt' });
+      assert.ok(prompt.messages.length > 0);
+
+      // Hardened by default.
+      const [container] = await ourContainers(podman, 'gw-basic');
+      assert.ok(container, 'the mount runs in a labelled container');
+      assert.equal(container.Labels?.['io.mcp-podman.managed'], 'true');
+      assert.equal(container.Labels?.['io.mcp-podman.mount'], 'everything');
+      const info = await podman.client.json<any>('GET', `/libpod/containers/${container.Id}/json`);
+      assert.equal(info.HostConfig.ReadonlyRootfs, true);
+      assert.equal(info.HostConfig.NetworkMode, 'none');
+      assert.equal(info.HostConfig.Memory, 256 * 1024 * 1024);
+      assert.equal(info.HostConfig.PidsLimit, 128);
+      assert.equal(info.HostConfig.NanoCpus ?? info.HostConfig.CpuQuota * 10_000, 1_000_000_000);
+      assert.ok(info.HostConfig.SecurityOpt.includes('no-new-privileges'));
+      assert.equal(info.HostConfig.Init, true);
+      assert.ok(
+        info.EffectiveCaps === null || info.EffectiveCaps.length === 0,
+        `capabilities: ${info.EffectiveCaps}`,
+      );
+      assert.ok(
+        !info.Config.Env.some(
+          (e: string) => e.startsWith('HOME=/root') && e.includes(process.env.USER ?? '@@'),
+        ),
+      );
+
+      const status = await call(gw.client, 'registry_status');
+      assert.equal(status.structuredContent!.mounts[0].state, 'ready');
+      assert.equal(status.structuredContent!.mounts[0].permissions.network, 'none');
+
+      const dup = errorOf(await call(gw.client, 'registry_add', { entry_id: 'everything' }));
+      assert.equal(dup.code, 'CONFLICT');
+      const reserved = errorOf(
+        await call(gw.client, 'registry_add', { entry_id: 'memory', prefix: 'podman' }),
+      );
+      assert.equal(reserved.code, 'INVALID_PARAMS');
+
+      const removed = await call(gw.client, 'registry_remove', { prefix: 'everything' });
+      assert.equal(removed.isError, undefined, textOf(removed));
+      assert.equal((await ourContainers(podman, 'gw-basic')).length, 0, 'removal removes the container');
+      assert.ok(!(await gw.client.listTools()).tools.some((t) => t.name.startsWith('everything_')));
+      const gone = await call(gw.client, 'everything_echo', { message: 'x' }).catch((e: Error) => e);
+      assert.ok(gone instanceof Error && /Unknown tool/.test(gone.message), 'a removed tool is unknown');
+    } finally {
+      await stopGateway(gw);
+    }
+  });
+
+  it('forwards progress, cancellation, sampling and log messages', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-fwd']);
+    try {
+      assert.equal((await call(gw.client, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+      const progress: number[] = [];
+      const result = await gw.client.callTool(
+        { name: 'everything_trigger-long-running-operation', arguments: { duration: 1, steps: 4 } },
+        undefined,
+        { onprogress: (p) => progress.push(p.progress), timeout: 30_000 },
+      );
+      assert.match(textOf(result as any), /completed/i);
+      // The gateway forwards every step in order. The SDK client settles a response before it runs
+      // notification handlers queued just ahead of it, so the last step can race the result here.
+      assert.ok(progress.length >= 3, `progress: ${progress}`);
+      assert.deepEqual(progress, [1, 2, 3, 4].slice(0, progress.length));
+
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = gw.client.callTool(
+        { name: 'everything_trigger-long-running-operation', arguments: { duration: 30, steps: 30 } },
+        undefined,
+        {
+          signal: controller.signal,
+          onprogress: () => undefined,
+        },
+      );
+      setTimeout(() => controller.abort(), 1500);
+      await assert.rejects(pending);
+      assert.ok(Date.now() - started < 10_000);
+      const after = await call(gw.client, 'everything_echo', { message: 'still fine' });
+      assert.equal(textOf(after), 'Echo: still fine', 'the mount survives a cancelled call');
+
+      const sampled = await call(gw.client, 'everything_trigger-sampling-request', {
+        prompt: 'hello',
+        maxTokens: 10,
+      });
+      assert.match(
+        textOf(sampled),
+        /sampled:/,
+        'the sampling request reached our client and the answer went back',
+      );
+
+      await call(gw.client, 'everything_toggle-simulated-logging', {});
+      await waitFor('a forwarded log message', async () => gw.logs.length > 0, 20_000);
+      assert.match(JSON.stringify(gw.logs[0]), /everything/);
+      await call(gw.client, 'everything_toggle-simulated-logging', {});
+    } finally {
+      // Closing stdin is how most clients stop a stdio server; the gateway cleans up before it exits.
+      const pid = gw.transport.pid!;
+      await gw.client.close();
+      await waitFor('the gateway to exit', async () => !isRunning(pid), 30_000);
+    }
+    assert.equal(
+      (await ourContainers(podman, 'gw-fwd')).length,
+      0,
+      'closing the gateway removes its containers',
+    );
+  });
+
+  it('keeps secret env in Podman secrets, mounts declared volumes, and serves HTTP servers and other real servers', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-cfg']);
+    const shared = join(dir, 'shared');
+    await mkdir(shared, { recursive: true });
+    await writeFile(join(shared, 'hello.txt'), 'hello from the host');
+    try {
+      const missing = errorOf(await call(gw.client, 'registry_add', { entry_id: 'needs-token' }));
+      assert.equal(missing.code, 'INVALID_PARAMS');
+      assert.match(missing.message, /API_TOKEN/);
+      assert.equal((await ourContainers(podman, 'gw-cfg')).length, 0);
+
+      const secret = 'sk-test-0123456789abcdef';
+      const add = await call(gw.client, 'registry_add', {
+        entry_id: 'needs-token',
+        env: { API_TOKEN: secret },
+      });
+      assert.equal(add.isError, undefined, textOf(add));
+      assert.ok(!JSON.stringify(add).includes(secret));
+      const env = await call(gw.client, 'tok_get-env', {});
+      const envText = JSON.stringify(env);
+      assert.ok(envText.includes('API_TOKEN'), 'the variable reaches the server');
+      assert.ok(!envText.includes(secret), 'its value is scrubbed from results');
+      assert.ok(envText.includes('MODE'), 'defaults are applied');
+      const [tokContainer] = await ourContainers(podman, 'gw-cfg');
+      const inspect = await podman.client.json<any>('GET', `/libpod/containers/${tokContainer!.Id}/json`);
+      assert.deepEqual(inspect.Config.Secrets ?? null, null);
+      assert.ok(!JSON.stringify(inspect.Config.Labels).includes(secret), 'the value is not in a label');
+      assert.ok(
+        !JSON.stringify(inspect.Config.CreateCommand ?? []).includes(secret),
+        'nor in the create command',
+      );
+      // Podman 4.3 itself shows env secrets in clear in its own inspect; our inspect tool masks them.
+      const ours = await call(gw.client, 'podman_inspect', { container: tokContainer!.Id });
+      assert.ok(!JSON.stringify(ours).includes(secret), 'podman_inspect does not show the value');
+
+      const rotated = 'sk-rotated-abcdef0123456789';
+      const set = await call(gw.client, 'registry_config_set', {
+        entry_id: 'needs-token',
+        env: { API_TOKEN: rotated },
+      });
+      assert.equal(set.isError, undefined, textOf(set));
+      assert.equal((await call(gw.client, 'tok_echo', { message: 'after restart' })).isError, undefined);
+      assert.ok(!JSON.stringify(await call(gw.client, 'tok_get-env', {})).includes(rotated));
+
+      const noVolume = errorOf(await call(gw.client, 'registry_add', { entry_id: 'filesystem' }));
+      assert.equal(noVolume.code, 'INVALID_PARAMS');
+      assert.match(noVolume.message, /\/projects/);
+      const fs = await call(gw.client, 'registry_add', {
+        entry_id: 'filesystem',
+        volumes: { '/projects': shared },
+      });
+      assert.equal(fs.isError, undefined, textOf(fs));
+      const file = await call(gw.client, 'fs_read_text_file', { path: '/projects/hello.txt' });
+      assert.match(textOf(file), /hello from the host/);
+      const write = await call(gw.client, 'fs_write_file', {
+        path: '/projects/new.txt',
+        content: 'written in the container',
+      });
+      assert.equal(write.isError, undefined, textOf(write));
+      assert.equal(await readFile(join(shared, 'new.txt'), 'utf8'), 'written in the container');
+
+      const memory = await call(gw.client, 'registry_add', { entry_id: 'memory' });
+      assert.equal(memory.isError, undefined, textOf(memory));
+      await call(gw.client, 'memory_create_entities', {
+        entities: [{ name: 'podman', entityType: 'tool', observations: ['runs containers'] }],
+      });
+      const graph = await call(gw.client, 'memory_read_graph', {});
+      assert.match(textOf(graph), /runs containers/);
+
+      const http = await call(gw.client, 'registry_add', { entry_id: 'everything-http' });
+      assert.equal(http.isError, undefined, textOf(http));
+      assert.equal(textOf(await call(gw.client, 'evhttp_echo', { message: 'over http' })), 'Echo: over http');
+      const [httpContainer] = (await ourContainers(podman, 'gw-cfg')).filter(
+        (c) => c.Labels?.['io.mcp-podman.mount'] === 'evhttp',
+      );
+      const httpInfo = await podman.client.json<any>('GET', `/libpod/containers/${httpContainer!.Id}/json`);
+      assert.equal(
+        httpInfo.HostConfig.PortBindings['3001/tcp'][0].HostIp,
+        '127.0.0.1',
+        'published on loopback only',
+      );
+
+      const secrets = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
+      assert.ok(secrets.some((s) => s.Spec.Name === 'mcp-podman-gw-cfg-tok-API_TOKEN'));
+      await call(gw.client, 'registry_remove', { entry_id: 'needs-token' });
+      const after = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
+      assert.ok(
+        !after.some((s) => s.Spec.Name.startsWith('mcp-podman-gw-cfg-tok')),
+        'removal deletes its secrets',
+      );
+    } finally {
+      await stopGateway(gw);
+    }
+    const left = await ourContainers(podman, 'gw-cfg');
+    assert.equal(
+      left.length,
+      0,
+      `left: ${left.map((c) => c.Names.join()).join(', ')}; stderr: ${gw.stderr().slice(-2000)}`,
+    );
+  });
+
+  it('answers 16 parallel calls across 3 mounts without mixing replies', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-par']);
+    try {
+      for (const prefix of ['a', 'b', 'c']) {
+        assert.equal(
+          (await call(gw.client, 'registry_add', { entry_id: 'everything', prefix })).isError,
+          undefined,
+        );
+      }
+      const calls = Array.from({ length: 16 }, (_, i) => {
+        const prefix = ['a', 'b', 'c'][i % 3]!;
+        return call(gw.client, `${prefix}_echo`, { message: `${prefix}-${i}` }).then((r) => ({
+          i,
+          prefix,
+          text: textOf(r),
+        }));
+      });
+      for (const r of await Promise.all(calls)) assert.equal(r.text, `Echo: ${r.prefix}-${r.i}`);
+    } finally {
+      await stopGateway(gw);
+    }
+  });
+
+  it('restarts a killed mount: the in-flight call errors and the next call works', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-kill']);
+    try {
+      assert.equal((await call(gw.client, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+      const [before] = await ourContainers(podman, 'gw-kill');
+      const inFlight = call(gw.client, 'everything_trigger-long-running-operation', {
+        duration: 20,
+        steps: 20,
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      await podman.client.call('POST', `/libpod/containers/${before!.Id}/kill`, {
+        query: { signal: 'SIGKILL' },
+      });
+      const failed = errorOf(await inFlight);
+      assert.equal(failed.code, 'UPSTREAM_ERROR');
+      assert.match(failed.message, /restart/);
+      const next = await call(gw.client, 'everything_echo', { message: 'back again' });
+      assert.equal(textOf(next), 'Echo: back again');
+      const status = await call(gw.client, 'registry_status');
+      assert.equal(status.structuredContent!.mounts[0].restarts, 1);
+      const [afterKill] = await ourContainers(podman, 'gw-kill');
+      assert.notEqual(afterKill!.Id, before!.Id, 'a fresh container replaced the dead one');
+      assert.equal((await ourContainers(podman, 'gw-kill')).length, 1, 'the dead container was removed');
+    } finally {
+      await stopGateway(gw);
+    }
+  });
+
+  it('stops an idle mount and starts it again on the next call, keeping its tools listed', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-idle', '--idle-timeout', '1500']);
+    try {
+      assert.equal((await call(gw.client, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+      await waitFor(
+        'the idle stop',
+        async () => (await ourContainers(podman, 'gw-idle')).length === 0,
+        20_000,
+      );
+      const status = await call(gw.client, 'registry_status');
+      assert.equal(status.structuredContent!.mounts[0].state, 'idle');
+      assert.ok(
+        (await gw.client.listTools()).tools.some((t) => t.name === 'everything_echo'),
+        'tools stay listed from the cache',
+      );
+      assert.equal(textOf(await call(gw.client, 'everything_echo', { message: 'woke up' })), 'Echo: woke up');
+      assert.equal((await ourContainers(podman, 'gw-idle')).length, 1);
+    } finally {
+      await stopGateway(gw);
+    }
+  });
+
+  it('refuses bad entries clearly and leaves no container', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-bad']);
+    try {
+      const cases: [string, string, RegExp][] = [
+        ['missing-image', 'IMAGE_NOT_FOUND', /does-not-exist/],
+        ['silent', 'TIMEOUT', /initialize/],
+        ['garbage', 'UPSTREAM_ERROR', /not MCP JSON-RPC/],
+        ['no-such-entry', 'NOT_FOUND', /registry_list/],
+      ];
+      for (const [entry, code, message] of cases) {
+        const error = errorOf(await call(gw.client, 'registry_add', { entry_id: entry }));
+        assert.equal(error.code, code, `${entry}: ${error.message}`);
+        assert.match(error.message, message);
+        assert.equal((await ourContainers(podman, 'gw-bad')).length, 0, `${entry} left a container`);
+      }
+      const status = await call(gw.client, 'registry_status');
+      assert.deepEqual(status.structuredContent!.mounts, []);
+    } finally {
+      await stopGateway(gw);
+    }
+  });
+
+  it('cleans up after a SIGKILLed gateway when it starts again', async () => {
+    const gw = await startGateway([...base, '--gateway-id', 'gw-crash']);
+    assert.equal((await call(gw.client, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+    assert.equal((await ourContainers(podman, 'gw-crash')).length, 1);
+    process.kill(gw.transport.pid!, 'SIGKILL');
+    await gw.client.close().catch(() => undefined);
+    assert.equal((await ourContainers(podman, 'gw-crash')).length, 1, 'a killed gateway cannot clean up');
+    const again = await startGateway([...base, '--gateway-id', 'gw-crash']);
+    try {
+      await waitFor(
+        'the orphan sweep',
+        async () => (await ourContainers(podman, 'gw-crash')).length === 0,
+        20_000,
+      );
+    } finally {
+      await stopGateway(again);
+    }
+  });
+
+  it('serves mounted tools to HTTP clients of the gateway', async () => {
+    const server = await startHttpServer([...base, '--gateway-id', 'gw-http', '--log-level', 'info']);
+    try {
+      const a = await connectHttp(server.url);
+      const b = await connectHttp(server.url);
+      assert.equal((await call(a, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+      assert.equal(
+        textOf(await call(b, 'everything_echo', { message: 'shared' })),
+        'Echo: shared',
+        'mounts are shared across sessions',
+      );
+      assert.equal((await ourContainers(podman, 'gw-http')).length, 1);
+      await a.close();
+      await b.close();
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
+    }
+    assert.equal(
+      (await ourContainers(podman, 'gw-http')).length,
+      0,
+      'SIGTERM removes every container of the gateway',
+    );
+  });
+});

@@ -225,14 +225,14 @@ async function responseError(res: Dispatcher.ResponseData, options: RequestOptio
 function classify(status: number, message: string): number {
   if (status !== 500) return status;
   if (
-    /already in use|already exists|as it is (running|paused)|container state improper|is in use|in use by|is being used|has dependent containers|is not running/i.test(
+    /already in use|already exists|already used|already connected|is not connected|name in use|as it is (running|paused)|container state improper|is in use|in use by|is being used|has dependent containers|is not running/i.test(
       message,
     )
   ) {
     return 409;
   }
   if (
-    /no such (container|image|pod|volume|network|secret|exec session)|no container with name or id|image not known|no pod with name or id|unable to find network/i.test(
+    /no such (container|image|pod|volume|network|secret|exec session)|no container with name or id|image not known|tag .* not known|no pod with name or id|unable to find network/i.test(
       message,
     )
   ) {

@@ -68,7 +68,9 @@ function contextFor(deps: LocalToolDeps, extra: CallExtra): ToolContext {
     podman: () => deps.connection.get(),
     connection: deps.connection,
     signal: AbortSignal.any([extra.signal, deps.shutdown]),
-    progress: (progress, total, message) => extra.sendProgress(progress, total, message),
+    // Progress text can echo what a build or pull printed; it leaves the process like any result.
+    progress: (progress, total, message) =>
+      extra.sendProgress(progress, total, message === undefined ? undefined : deps.redactor.scrub(message)),
     log: deps.log,
     config: deps.config,
     redactor: deps.redactor,

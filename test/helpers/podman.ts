@@ -101,15 +101,35 @@ export async function startPodman(): Promise<TestPodman> {
           .call('DELETE', `/libpod/containers/${c.Id}`, { query: { force: true, v: true, timeout: 0 } })
           .catch(() => undefined);
       }
+      // Volumes, networks and secrets are cleared too, so one file's leftovers cannot change the
+      // next file's results; only containers and pods count as leaks (kube play makes a network).
+      const volumes = await client.json<{ Name: string }[]>('GET', '/libpod/volumes/json');
+      for (const v of volumes ?? [])
+        await client
+          .call('DELETE', `/libpod/volumes/${v.Name}`, { query: { force: true } })
+          .catch(() => undefined);
+      const networks = await client.json<{ name: string }[]>('GET', '/libpod/networks/json');
+      for (const n of networks ?? []) {
+        if (n.name !== 'podman')
+          await client
+            .call('DELETE', `/libpod/networks/${n.name}`, { query: { force: true } })
+            .catch(() => undefined);
+      }
+      const secrets = await client.json<{ ID: string }[]>('GET', '/libpod/secrets/json');
+      for (const sec of secrets ?? [])
+        await client.call('DELETE', `/libpod/secrets/${sec.ID}`).catch(() => undefined);
       return containers.length + (pods?.length ?? 0);
     },
     async stop() {
       await client.close();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
+      // A service that already died (a Ctrl-C reaches the whole process group) sends no second 'exit'.
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,16 @@
+import { registryTools } from '../gateway/tools.js';
 import { inputJsonSchema } from '../server/local-tools.js';
 import { podmanTools } from '../tools/index.js';
+
+const allTools = [...podmanTools, ...registryTools];
+
 import { TOOLSETS } from '../tools/types.js';
 
 /** The README's tool table, generated from the tool definitions so it cannot drift. */
 export function toolTable(format: 'markdown' | 'json'): string {
   if (format === 'json') {
     return `${JSON.stringify(
-      podmanTools.map((t) => ({
+      allTools.map((t) => ({
         name: t.name,
         title: t.title,
         toolset: t.toolset,
@@ -19,7 +23,7 @@ export function toolTable(format: 'markdown' | 'json'): string {
     )}\n`;
   }
   const lines = ['| Tool | Toolset | What it does | Arguments | Hints |', '|---|---|---|---|---|'];
-  for (const t of podmanTools) {
+  for (const t of allTools) {
     const schema = inputJsonSchema(t.input) as { properties?: Record<string, unknown>; required?: string[] };
     const args = Object.keys(schema.properties ?? {})
       .map((k) => (schema.required?.includes(k) ? `**${k}**` : k))

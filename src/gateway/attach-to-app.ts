@@ -35,8 +35,9 @@ export async function attachGateway(app: App): Promise<Gateway | undefined> {
     log: app.log,
     redactor: app.redactor,
     shutdown: app.shutdown.signal,
+    gateway: () => gateway,
   };
-  for (const def of registryTools(gateway)) {
+  for (const def of registryTools) {
     const hidden = policy(def);
     if (hidden) app.tools.hide(def.name, hidden);
     else app.tools.add(localToolEntry(def, deps));

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { type ErrorCode, McpPodmanError, toMcpPodmanError } from '../errors.js';
+import type { Gateway } from '../gateway/gateway.js';
 import type { PodmanConnection } from '../podman/connection.js';
 import type { Redactor } from '../tools/redact.js';
 import type { ToolContext, ToolDef } from '../tools/types.js';
@@ -15,6 +16,8 @@ export interface LocalToolDeps {
   redactor: Redactor;
   /** Aborted when the process shuts down; every call's signal follows it. */
   shutdown: AbortSignal;
+  /** The gateway, once attached (registry tools use it). */
+  gateway?: () => Gateway | undefined;
 }
 
 /** JSON Schema for a tool's arguments, as tools/list shows it. */
@@ -74,6 +77,17 @@ function contextFor(deps: LocalToolDeps, extra: CallExtra): ToolContext {
     log: deps.log,
     config: deps.config,
     redactor: deps.redactor,
+    session: extra.session,
+    gateway() {
+      const gateway = deps.gateway?.();
+      if (!gateway) {
+        throw new McpPodmanError(
+          'UNAVAILABLE',
+          'The gateway is not enabled on this server (its toolsets leave out "registry").',
+        );
+      }
+      return gateway;
+    },
   };
 }
 

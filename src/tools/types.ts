@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/schema.js';
+import type { Gateway } from '../gateway/gateway.js';
 import type { PodmanClient } from '../podman/client.js';
 import type { PodmanConnection } from '../podman/connection.js';
+import type { DownstreamSession } from '../server/registry.js';
 import type { Redactor } from './redact.js';
 
 export const TOOLSETS = {
@@ -39,6 +41,10 @@ export interface ToolContext {
   log: Logger;
   config: Config;
   redactor: Redactor;
+  /** The gateway (registry tools only); throws UNAVAILABLE when the registry side is off. */
+  gateway(): Gateway;
+  /** The client session of this call, for requests a mounted server sends back. */
+  session?: DownstreamSession;
 }
 
 /** A successful result: structured data for programs and a concise text rendering for the model. */

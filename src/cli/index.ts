@@ -4,7 +4,9 @@ import { loadConfig } from '../config/load.js';
 import { LOG_LEVELS } from '../config/schema.js';
 import { isMcpPodmanError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { catalogCommands } from './catalog-commands.js';
 import { serve } from './serve.js';
+import { serverCommands } from './server-commands.js';
 import { toolTable } from './tool-table.js';
 
 const list = (v: string, prev: string[] = []) => [
@@ -100,6 +102,9 @@ program
   .action((opts) => {
     process.stdout.write(toolTable(opts.json ? 'json' : 'markdown'));
   });
+
+catalogCommands(program);
+serverCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isMcpPodmanError(err)) {

@@ -4,6 +4,7 @@ import { createPolicy } from '../server/policy.js';
 import { loadCatalog } from './catalog.js';
 import { Gateway } from './gateway.js';
 import { registryTools } from './tools.js';
+import { existingUserCatalog } from './user-catalog.js';
 
 /**
  * Adds the gateway to an app unless the operator's toolset selection leaves the "registry" side
@@ -15,10 +16,9 @@ export async function attachGateway(app: App): Promise<Gateway | undefined> {
   const { config } = app;
   if (config.toolsets && !config.toolsets.includes('registry') && !config.toolsets.includes('all'))
     return undefined;
-  const catalog = await loadCatalog({
-    files: config.gateway.catalogs,
-    builtin: config.gateway.builtinCatalog,
-  });
+  // The user catalog (`mcp-podman catalog import`) sits between the built-in and --catalog files.
+  const files = [...existingUserCatalog(), ...config.gateway.catalogs];
+  const catalog = await loadCatalog({ files, builtin: config.gateway.builtinCatalog });
   const policy = createPolicy(config);
   const gateway = new Gateway({
     config,

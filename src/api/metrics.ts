@@ -1,5 +1,17 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+export interface ContainerSample {
+  service: string;
+  replica: string;
+  cpuPercent: number;
+  memoryBytes: number;
+}
+
+export interface MetricSources {
+  mounts?: () => number;
+  containerStats?: () => Promise<ContainerSample[]>;
+}
+
 /** Prometheus metrics of one mcp-podman process. Names are prefixed mcp_podman_. */
 export class Metrics {
   readonly registry = new Registry();
@@ -41,8 +53,65 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly mountCalls = new Counter({
+    name: 'mcp_podman_mount_calls_total',
+    help: 'Calls to a mounted MCP server or an MCP service, by mount and outcome',
+    labelNames: ['mount', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly mountDuration = new Histogram({
+    name: 'mcp_podman_mount_call_duration_seconds',
+    help: 'Duration of calls to a mounted MCP server or an MCP service, by mount',
+    labelNames: ['mount'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly containerRestarts = new Counter({
+    name: 'mcp_podman_service_container_restarts_total',
+    help: 'Service replicas restarted because their health check failed, by service',
+    labelNames: ['service'],
+    registers: [this.registry],
+  });
+  /** Read at scrape time from the sources set with observe(). */
+  private sources: MetricSources = {};
+  readonly activeMounts = new Gauge({
+    name: 'mcp_podman_active_mounts',
+    help: 'Gateway mounts currently present',
+    registers: [this.registry],
+    collect: () => {
+      this.activeMounts.set(this.sources.mounts?.() ?? 0);
+    },
+  });
+  readonly containerCpu = new Gauge({
+    name: 'mcp_podman_service_container_cpu_percent',
+    help: 'CPU use of a service replica in percent, sampled at scrape time',
+    labelNames: ['service', 'replica'],
+    registers: [this.registry],
+    collect: async () => {
+      // One stats request feeds both gauges (this one is collected first); a replica that went
+      // away drops out of both.
+      this.containerCpu.reset();
+      this.containerMemory.reset();
+      const samples = (await this.sources.containerStats?.().catch(() => [])) ?? [];
+      for (const s of samples) {
+        this.containerCpu.set({ service: s.service, replica: s.replica }, s.cpuPercent);
+        this.containerMemory.set({ service: s.service, replica: s.replica }, s.memoryBytes);
+      }
+    },
+  });
+  readonly containerMemory: Gauge<'service' | 'replica'> = new Gauge({
+    name: 'mcp_podman_service_container_memory_bytes',
+    help: 'Memory use of a service replica in bytes, sampled at scrape time',
+    labelNames: ['service', 'replica'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mcp_podman_' });
+  }
+
+  observe(sources: MetricSources): void {
+    this.sources = { ...this.sources, ...sources };
   }
 
   uptimeSeconds(): number {

@@ -1,3 +1,4 @@
+import { attachManagementPlane } from '../api/plane.js';
 import type { Config } from '../config/schema.js';
 import { attachGateway } from '../gateway/attach-to-app.js';
 import { type App, createApp } from '../server/app.js';
@@ -42,7 +43,8 @@ async function startTransport(app: App): Promise<void> {
     return;
   }
   if (config.transport === 'http') {
-    await startHttpServer(app);
+    const plane = await attachManagementPlane(app);
+    await startHttpServer(app, plane.http);
     return;
   }
   const { startWebSocketServer } = await import('../transport/websocket.js');

@@ -49,10 +49,47 @@ export async function readConfigFile(path: string): Promise<Plain> {
 
 /** Settings that come from the environment. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const cors = commaList(env.CORS_ORIGINS);
   return {
     authToken: env.MCP_PODMAN_AUTH_TOKEN || undefined,
     logLevel: env.MCP_PODMAN_LOG_LEVEL || undefined,
+    // Origins that get CORS headers must also pass the Origin guard.
+    allowedOrigins: cors,
+    api: {
+      templatesDir: env.MCP_PODMAN_TEMPLATES || undefined,
+      maxContainers: numberOf(env.MAX_CONTAINERS),
+      defaultMemoryLimit: env.DEFAULT_MEMORY_LIMIT || undefined,
+      defaultCpuLimit: numberOf(env.DEFAULT_CPU_LIMIT),
+      network: env.MCP_NETWORK || undefined,
+      healthCheckIntervalSec: numberOf(env.HEALTH_CHECK_INTERVAL),
+      corsOrigins: cors,
+      enableMetrics: booleanOf(env.ENABLE_METRICS),
+      enableAuth: booleanOf(env.ENABLE_AUTH),
+    },
   };
+}
+
+function commaList(value: string | undefined): string[] | undefined {
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return list.length ? list : undefined;
+}
+
+/** A malformed number stays a string, so the schema names the variable's field in its error. */
+function numberOf(value: string | undefined): number | string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : value;
+}
+
+function booleanOf(value: string | undefined): boolean | string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return value;
 }
 
 /** Parses the merged sources once; a bad field is named with its path. */
@@ -63,6 +100,12 @@ export function parseConfig(merged: Plain, origin = 'configuration'): Config {
     throw new McpPodmanError('INVALID_PARAMS', `Invalid ${origin}: ${problems.join('; ')}`, {
       details: { issues: z.treeifyError(result.error) },
     });
+  }
+  if (result.data.api.enableAuth && !result.data.authToken) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Invalid ${origin}: ENABLE_AUTH is on but no token is configured. Set MCP_PODMAN_AUTH_TOKEN (or --auth-token).`,
+    );
   }
   return result.data;
 }

@@ -93,6 +93,57 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    api: z
+      .object({
+        templatesDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Folder of service template JSON files (env MCP_PODMAN_TEMPLATES)'),
+        maxContainers: z
+          .number()
+          .int()
+          .min(0)
+          .default(50)
+          .describe('Cap on managed service containers (env MAX_CONTAINERS)'),
+        defaultMemoryLimit: z
+          .string()
+          .regex(/^\d+[kmg]?$/i, 'must be bytes or a size such as 512m')
+          .default('512m')
+          .describe(
+            'Memory limit of a service replica unless the template sets one (env DEFAULT_MEMORY_LIMIT)',
+          ),
+        defaultCpuLimit: z
+          .number()
+          .min(0.01)
+          .max(64)
+          .default(1)
+          .describe(
+            'CPU limit in cores of a service replica unless the template sets one (env DEFAULT_CPU_LIMIT)',
+          ),
+        network: z
+          .string()
+          .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be a network name')
+          .optional()
+          .describe('Network http services join; created if missing (env MCP_NETWORK)'),
+        healthCheckIntervalSec: z
+          .number()
+          .min(0.2)
+          .max(3600)
+          .default(30)
+          .describe('Seconds between health checks of service replicas (env HEALTH_CHECK_INTERVAL)'),
+        corsOrigins: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Origins that get CORS headers on the HTTP API (env CORS_ORIGINS, comma-separated)'),
+        enableMetrics: z.boolean().default(true).describe('Serve /metrics (env ENABLE_METRICS)'),
+        enableAuth: z
+          .boolean()
+          .default(false)
+          .describe('Require a bearer token; refuses to start without one (env ENABLE_AUTH)'),
+      })
+      .strict()
+      .prefault({}),
     limits: z
       .object({
         outputBytes: z

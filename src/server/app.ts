@@ -1,5 +1,7 @@
 import pino, { type Logger } from 'pino';
+import { Activity } from '../api/activity.js';
 import { Metrics } from '../api/metrics.js';
+import type { ServiceManager } from '../api/services/manager.js';
 import type { Config } from '../config/schema.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { PodmanConnection } from '../podman/connection.js';
@@ -20,6 +22,10 @@ export interface App {
   metrics: Metrics;
   /** The gateway for containerized MCP servers, when the registry side is enabled. */
   gateway?: Gateway;
+  /** The last tool calls and errors, for the management API. */
+  activity: Activity;
+  /** Services of the management plane, when the HTTP transport serves it. */
+  services?: ServiceManager;
   /** Aborted on shutdown: in-flight calls end, streams close. */
   shutdown: AbortController;
   /** Cleanup steps run in reverse order by close(). */
@@ -83,6 +89,7 @@ export function createApp(options: AppOptions): App {
     redactor,
     tools,
     metrics,
+    activity: new Activity(),
     shutdown,
     onClose: (step) => steps.push(step),
     close() {

@@ -12,19 +12,39 @@ import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
 import { downstreamSession, serveGatewayContent } from './gateway-content.js';
 import { errorResult } from './local-tools.js';
+import type { ToolEntry } from './registry.js';
+
+/** Where a session's tools come from: the app's registry, or a view of one mount's tools. */
+export interface ToolSource {
+  list(): ToolEntry[];
+  get(name: string): ToolEntry | undefined;
+  hiddenReason(name: string): string | undefined;
+  on(event: 'changed', listener: () => void): unknown;
+  off(event: 'changed', listener: () => void): unknown;
+}
+
+export interface SessionOptions {
+  /** Tools to serve instead of the app's whole registry (a single mount's endpoint). */
+  tools?: ToolSource;
+  /** The mount every call of this session goes to, for per-mount metrics. */
+  mount?: string;
+}
 
 /**
  * The only place that hands tools to the MCP SDK. One Server per client session, all reading the
  * app's shared ToolRegistry; a change there becomes notifications/tools/list_changed here.
  */
-export function createMcpSession(app: App, transportName: string): Server {
+export function createMcpSession(app: App, transportName: string, options: SessionOptions = {}): Server {
+  const tools = options.tools ?? app.tools;
+  // A single mount's endpoint serves its tools only; resources and prompts stay on the main one.
+  const gateway = options.tools ? undefined : app.gateway;
   const server = new Server(
     { name: SERVER_NAME, version: VERSION, title: 'mcp-podman' },
     {
       capabilities: {
         tools: { listChanged: true },
         logging: {},
-        ...(app.gateway ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}),
+        ...(gateway ? { resources: { listChanged: true }, prompts: { listChanged: true } } : {}),
       },
       instructions:
         'Tools to manage Podman containers, images and more. Errors carry a code and say what to do next. ' +
@@ -36,7 +56,7 @@ export function createMcpSession(app: App, transportName: string): Server {
     paramsOf(ListToolsRequestSchema, raw);
     app.metrics.requests.inc({ method: 'tools/list' });
     return {
-      tools: app.tools.list().map((t) => ({
+      tools: tools.list().map((t) => ({
         name: t.name,
         title: t.title,
         description: t.description,
@@ -50,9 +70,10 @@ export function createMcpSession(app: App, transportName: string): Server {
     const request = paramsOf(CallToolRequestSchema, raw);
     const name = request.params.name;
     app.metrics.requests.inc({ method: 'tools/call' });
-    const entry = app.tools.get(name);
+    const entry = tools.get(name);
     if (!entry) {
-      const hidden = app.tools.hiddenReason(name);
+      const hidden = tools.hiddenReason(name);
+      app.activity.record({ tool: name, ok: false, code: hidden ? 'TOOL_DISABLED' : 'UNKNOWN_TOOL', ms: 0 });
       if (hidden) {
         app.metrics.errors.inc({ method: 'tools/call', tool: name, code: 'TOOL_DISABLED' });
         return errorResult(new McpPodmanError('TOOL_DISABLED', hidden), app.redactor);
@@ -64,6 +85,7 @@ export function createMcpSession(app: App, transportName: string): Server {
       );
     }
     const progressToken = request.params._meta?.progressToken;
+    const started = performance.now();
     const stop = app.metrics.toolDuration.startTimer({ tool: name });
     const result = await entry.call(request.params.arguments ?? {}, {
       signal: extra.signal,
@@ -91,22 +113,43 @@ export function createMcpSession(app: App, transportName: string): Server {
       : '';
     app.metrics.toolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'ok' });
     if (result.isError) app.metrics.errors.inc({ method: 'tools/call', tool: name, code });
+    recordCall(app, { tool: name, mount: options.mount, result, code, ms: performance.now() - started });
     return result;
   });
 
   const onChanged = () => {
     server.sendToolListChanged().catch(() => undefined);
   };
-  app.tools.on('changed', onChanged);
-  const unhookGateway = app.gateway ? serveGatewayContent(server, app.gateway, app.log) : undefined;
+  tools.on('changed', onChanged);
+  const unhookGateway = gateway ? serveGatewayContent(server, gateway, app.log) : undefined;
   app.metrics.activeSessions.inc({ transport: transportName });
   server.onclose = () => {
-    app.tools.off('changed', onChanged);
+    tools.off('changed', onChanged);
     unhookGateway?.();
     app.metrics.activeSessions.dec({ transport: transportName });
   };
   server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');
   return server;
+}
+
+/** Activity for the management API, and per-mount metrics when the tool belongs to a mount. */
+function recordCall(
+  app: App,
+  call: { tool: string; mount?: string; result: CallToolResult; code: string; ms: number },
+): void {
+  const ok = !call.result.isError;
+  const first = call.result.content[0];
+  app.activity.record({
+    tool: call.tool,
+    ok,
+    code: call.code || undefined,
+    ms: call.ms,
+    message: !ok && first?.type === 'text' ? first.text : undefined,
+  });
+  const mount = call.mount ?? app.gateway?.list().find((r) => r.toolNames.includes(call.tool))?.mount.prefix;
+  if (!mount) return;
+  app.metrics.mountCalls.inc({ mount, outcome: ok ? 'ok' : 'error' });
+  app.metrics.mountDuration.observe({ mount }, call.ms / 1000);
 }
 
 /**

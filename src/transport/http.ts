@@ -22,7 +22,7 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-interface Session {
+export interface Session {
   server: Server;
   close(): Promise<void>;
 }
@@ -36,6 +36,8 @@ export async function startHttpServer(
   app: App,
   options: {
     mount?: (hono: Hono<{ Bindings: HttpBindings }>) => void;
+    /** Middleware that must run right after the Host/Origin guard, before /health and auth (CORS, Host routing). */
+    early?: (hono: Hono<{ Bindings: HttpBindings }>) => void;
     extraHost?: (hostname: string) => boolean;
   } = {},
 ): Promise<HttpServerHandle> {
@@ -46,39 +48,15 @@ export async function startHttpServer(
   const { health, metrics } = healthRoutes(app);
 
   hono.use('*', hostAndOriginGuard(config, options.extraHost));
+  options.early?.(hono);
   hono.route('/', health);
   hono.use('*', bearerAuth(config.authToken));
   hono.route('/', metrics);
 
-  hono.all('/mcp', async (c) => {
-    const sessionId = c.req.header('mcp-session-id');
-    if (c.req.method === 'POST') {
-      const body = await readJson(c.req.raw);
-      if (!body.ok) return body.response;
-      if (sessionId) {
-        const session = sessions.get(sessionId);
-        if (!session || !(session as StreamableSession).transport) return unknownSession();
-        return (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value });
-      }
-      const messages = Array.isArray(body.value) ? body.value : [body.value];
-      if (!messages.some((m) => isInitializeRequest(m))) {
-        return Response.json(
-          errorReply(null, -32000, 'Bad Request: no mcp-session-id header; start with an initialize request'),
-          { status: 400 },
-        );
-      }
-      const session = newStreamableSession(app, sessions);
-      await session.server.connect(session.transport);
-      return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
-    }
-    if (!sessionId)
-      return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), {
-        status: 400,
-      });
-    const session = sessions.get(sessionId) as StreamableSession | undefined;
-    if (!session?.transport) return unknownSession();
-    return session.transport.handleRequest(c.req.raw);
-  });
+  hono.all(
+    '/mcp',
+    streamableHandler(sessions, () => createMcpSession(app, 'streamable-http')),
+  );
 
   // Legacy HTTP+SSE transport (protocol 2024-11-05) for older clients.
   hono.get('/sse', async (c) => {
@@ -151,8 +129,49 @@ interface StreamableSession extends Session {
   transport: WebStandardStreamableHTTPServerTransport;
 }
 
-function newStreamableSession(app: App, sessions: Map<string, Session>): StreamableSession {
-  const server = createMcpSession(app, 'streamable-http');
+/**
+ * A Streamable HTTP endpoint with stateful sessions: an initialize POST creates a session (a
+ * Server from `newServer`), later requests name it in mcp-session-id. /mcp is one; the management
+ * plane mounts more (one MCP server alone at /servers/{name}/mcp).
+ */
+export function streamableHandler(
+  sessions: Map<string, Session>,
+  newServer: () => Server,
+): (c: {
+  req: { raw: Request; method: string; header(name: string): string | undefined };
+}) => Promise<Response> {
+  return async (c) => {
+    const sessionId = c.req.header('mcp-session-id');
+    if (c.req.method === 'POST') {
+      const body = await readJson(c.req.raw);
+      if (!body.ok) return body.response;
+      if (sessionId) {
+        const session = sessions.get(sessionId);
+        if (!session || !(session as StreamableSession).transport) return unknownSession();
+        return (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value });
+      }
+      const messages = Array.isArray(body.value) ? body.value : [body.value];
+      if (!messages.some((m) => isInitializeRequest(m))) {
+        return Response.json(
+          errorReply(null, -32000, 'Bad Request: no mcp-session-id header; start with an initialize request'),
+          { status: 400 },
+        );
+      }
+      const session = newStreamableSession(newServer(), sessions);
+      await session.server.connect(session.transport);
+      return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
+    }
+    if (!sessionId)
+      return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), {
+        status: 400,
+      });
+    const session = sessions.get(sessionId) as StreamableSession | undefined;
+    if (!session?.transport) return unknownSession();
+    return session.transport.handleRequest(c.req.raw);
+  };
+}
+
+function newStreamableSession(server: Server, sessions: Map<string, Session>): StreamableSession {
   const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: () => crypto.randomUUID(),
     onsessioninitialized: (id) => {
@@ -210,14 +229,19 @@ async function readJson(
  * Reads a body up to `max` bytes, or returns undefined as soon as it grows past that. A chunked body
  * has no Content-Length, so only counting while reading keeps a client from filling our memory.
  */
-async function readCapped(req: Request, max: number): Promise<string | undefined> {
-  if (!req.body) return '';
+export async function readCapped(req: Request, max: number): Promise<string | undefined> {
+  return (await readCappedBytes(req, max))?.toString('utf8');
+}
+
+/** readCapped for bodies that may be binary (a reverse proxy forwards them untouched). */
+export async function readCappedBytes(req: Request, max: number): Promise<Buffer | undefined> {
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks).toString('utf8');
+    if (done) return Buffer.concat(chunks);
     size += value.byteLength;
     if (size > max) {
       // Not cancel(): that destroys the socket before the 413 can be written. The reply closes it.

@@ -1,0 +1,98 @@
+import type { Context } from 'hono';
+import { toMcpPodmanError } from '../errors.js';
+import type { App } from '../server/app.js';
+import { createMcpSession } from '../server/mcp.js';
+import { type Session, streamableHandler } from '../transport/http.js';
+import { errorReply } from '../transport/jsonrpc.js';
+import { MountToolView } from './mount-tools.js';
+import { forward } from './proxy.js';
+import { errorResponse } from './respond.js';
+import type { ServiceManager } from './services/manager.js';
+
+/** Sessions remembered for stickiness; past this the oldest are forgotten (their clients re-initialize). */
+const MAX_STICKY = 10_000;
+
+/**
+ * /servers/{name}/mcp: one MCP server alone. An mcp-http service is reverse-proxied, each session
+ * kept on the replica that created it (Streamable HTTP sessions live in one process). An mcp-stdio
+ * service gets its own MCP endpoint listing only that mount's tools, under their original names.
+ */
+export class ServerEndpoints {
+  private readonly sticky = new Map<string, { service: string; id: string }>();
+  private readonly stdioSessions = new Map<string, Session>();
+  private readonly stdioHandlers = new Map<string, (c: Context) => Promise<Response>>();
+
+  constructor(
+    private readonly app: App,
+    private readonly services: ServiceManager,
+  ) {
+    app.onClose(async () => {
+      await Promise.all([...this.stdioSessions.values()].map((s) => s.close().catch(() => undefined)));
+      this.stdioSessions.clear();
+    });
+  }
+
+  async handle(c: Context, name: string): Promise<Response> {
+    if (this.services.stdio.has(name)) return this.stdioHandler(name)(c);
+    return this.proxy(c, name);
+  }
+
+  private stdioHandler(name: string): (c: Context) => Promise<Response> {
+    let handler = this.stdioHandlers.get(name);
+    if (!handler) {
+      const view = new MountToolView(this.app.tools, this.services.stdio, name);
+      handler = streamableHandler(this.stdioSessions, () =>
+        createMcpSession(this.app, 'streamable-http', { tools: view, mount: name }),
+      );
+      this.stdioHandlers.set(name, handler);
+    }
+    return handler;
+  }
+
+  private async proxy(c: Context, name: string): Promise<Response> {
+    const sessionId = c.req.header('mcp-session-id');
+    const path = `/mcp${new URL(c.req.url).search}`;
+    const started = performance.now();
+    try {
+      let replicaId: string;
+      let port: number;
+      if (sessionId) {
+        const bound = this.sticky.get(sessionId);
+        const target = bound?.service === name ? this.services.target(name, bound.id) : undefined;
+        if (!target) {
+          this.sticky.delete(sessionId);
+          return Response.json(
+            errorReply(
+              null,
+              -32001,
+              'Session not found: it expired, or its replica left rotation; start a new one with initialize',
+            ),
+            { status: 404 },
+          );
+        }
+        ({ id: replicaId, port } = target);
+      } else {
+        ({ id: replicaId, port } = await this.services.pick(name, ['mcp-http']));
+      }
+      const res = await forward(c.req.raw, port, path);
+      const created = res.headers.get('mcp-session-id');
+      if (created && !sessionId) this.remember(created, name, replicaId);
+      if (sessionId && c.req.method === 'DELETE' && res.ok) this.sticky.delete(sessionId);
+      this.count(name, res.status < 400, started);
+      return res;
+    } catch (err) {
+      this.count(name, false, started);
+      return errorResponse(this.app, toMcpPodmanError(err));
+    }
+  }
+
+  private remember(sessionId: string, service: string, id: string): void {
+    this.sticky.set(sessionId, { service, id });
+    if (this.sticky.size > MAX_STICKY) this.sticky.delete(this.sticky.keys().next().value!);
+  }
+
+  private count(mount: string, ok: boolean, started: number): void {
+    this.app.metrics.mountCalls.inc({ mount, outcome: ok ? 'ok' : 'error' });
+    this.app.metrics.mountDuration.observe({ mount }, (performance.now() - started) / 1000);
+  }
+}

@@ -1,0 +1,89 @@
+import type { Logger } from 'pino';
+import type { PodmanClient } from '../../podman/client.js';
+import { SERVICE_LABELS } from './labels.js';
+import { hostPortOf, type ListedContainer, labelOf, type ReplicaHealth } from './state.js';
+
+/** Consecutive failed checks after which a replica is unhealthy and restarted. */
+export const FAILURES_TO_RESTART = 3;
+
+interface HealthRecord extends ReplicaHealth {
+  failures: number;
+}
+
+/** GETs a replica's health path on its published port; any answer below 400 is healthy. */
+export async function probe(hostPort: number, path: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${hostPort}${path}`, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.body?.cancel();
+    return res.status < 400;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Health of service replicas, kept in memory by container id. Each round probes every running
+ * replica that has a health path; after FAILURES_TO_RESTART failures in a row the replica is
+ * unhealthy (out of rotation) and is restarted, then counts as starting until a probe succeeds.
+ */
+export class HealthMonitor {
+  private readonly known = new Map<string, HealthRecord>();
+
+  constructor(
+    private readonly deps: {
+      podman: () => Promise<PodmanClient>;
+      log: Logger;
+      timeoutMs: number;
+      onRestart: (service: string) => void;
+    },
+  ) {}
+
+  get(id: string): ReplicaHealth | undefined {
+    return this.known.get(id);
+  }
+
+  /** One round over the given containers; forgets containers that are gone. */
+  async round(containers: ListedContainer[]): Promise<void> {
+    const ids = new Set(containers.map((c) => c.Id));
+    for (const id of this.known.keys()) if (!ids.has(id)) this.known.delete(id);
+    await Promise.all(containers.map((c) => this.checkOne(c)));
+  }
+
+  private async checkOne(c: ListedContainer): Promise<void> {
+    const path = labelOf(c, SERVICE_LABELS.healthPath);
+    const port = hostPortOf(c);
+    if (c.State !== 'running' || !path || !port) return;
+    const record = this.known.get(c.Id) ?? { health: 'starting', restarts: 0, failures: 0 };
+    this.known.set(c.Id, record);
+    if (record.health === 'unhealthy') return; // a restart is under way
+    if (await probe(port, path, this.deps.timeoutMs)) {
+      record.health = 'healthy';
+      record.failures = 0;
+      return;
+    }
+    record.failures++;
+    if (record.failures < FAILURES_TO_RESTART) return;
+    record.health = 'unhealthy';
+    const service = labelOf(c, SERVICE_LABELS.service);
+    this.deps.log.warn({ service, container: c.Id.slice(0, 12), path }, 'replica unhealthy; restarting it');
+    try {
+      const podman = await this.deps.podman();
+      await podman.call('POST', `/libpod/containers/${c.Id}/restart`, { query: { t: 2 } });
+      record.restarts++;
+      this.deps.onRestart(service);
+    } catch (err) {
+      this.deps.log.warn({ err, service }, 'restarting an unhealthy replica failed');
+    } finally {
+      record.health = 'starting';
+      record.failures = 0;
+    }
+  }
+
+  /** Marks a freshly started replica as not yet checked. */
+  reset(id: string): void {
+    this.known.delete(id);
+  }
+}

@@ -1,0 +1,185 @@
+import type { Config } from '../../config/schema.js';
+import { McpPodmanError } from '../../errors.js';
+import type { CatalogEntry } from '../../gateway/catalog-schema.js';
+import { ensurePulled, resolveImage } from '../../gateway/images.js';
+import type { PodmanClient } from '../../podman/client.js';
+import { looksSecret } from '../../tools/redact.js';
+import type { DocumentedTemplate, Template } from '../templates.js';
+import { NO_TEMPLATE } from './labels.js';
+import type { CreateServiceRequest, StartServiceRequest } from './model.js';
+import type { HttpServicePlan } from './spec.js';
+
+/** A plan and the secret env values it needs stored before its containers are created. */
+export interface PlannedService {
+  plan: HttpServicePlan;
+  secretValues: Record<string, string>;
+}
+
+interface PlanContext {
+  podman: PodmanClient;
+  config: Config;
+  signal: AbortSignal;
+}
+
+function base(config: Config): Pick<HttpServicePlan, 'memoryLimit' | 'cpuLimit' | 'network' | 'createdAt'> {
+  return {
+    memoryLimit: config.api.defaultMemoryLimit,
+    cpuLimit: config.api.defaultCpuLimit,
+    network: config.api.network,
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** Splits env into plain values and secret-looking ones (kept out of the container spec). */
+function splitSecrets(env: Record<string, string>, secret: (name: string) => boolean) {
+  const plain: Record<string, string> = {};
+  const secretValues: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) (secret(k) ? secretValues : plain)[k] = v;
+  return { plain, secretValues };
+}
+
+function missingError(template: string, missing: string[]): McpPodmanError {
+  return new McpPodmanError(
+    'INVALID_PARAMS',
+    `Template "${template}" needs ${missing.join(', ')}. Pass ${missing.length > 1 ? 'them' : 'it'} in environment.`,
+    { details: { missing } },
+  );
+}
+
+function fromEntry(
+  entry: CatalogEntry,
+  given: Record<string, string>,
+): { env: Record<string, string>; secretNames: Set<string> } {
+  const unknown = Object.keys(given).filter((k) => !(k in entry.env));
+  if (unknown.length) {
+    const declared = Object.keys(entry.env);
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Template "${entry.id}" does not declare ${unknown.join(', ')}. ${declared.length ? `It takes: ${declared.join(', ')}.` : 'It takes no environment variables.'}`,
+    );
+  }
+  const env: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, spec] of Object.entries(entry.env)) {
+    const value = given[name] ?? spec.default;
+    if (value !== undefined) env[name] = value;
+    else if (spec.required) missing.push(name);
+  }
+  if (missing.length) throw missingError(entry.id, missing);
+  const secretNames = new Set(
+    Object.entries(entry.env)
+      .filter(([, s]) => s.secret)
+      .map(([n]) => n),
+  );
+  return { env, secretNames };
+}
+
+function fromDocument(doc: DocumentedTemplate, given: Record<string, string>): Record<string, string> {
+  const env = { ...doc.default_config.environment, ...given };
+  const missing = doc.required_env_vars.filter((v) => !env[v]);
+  if (missing.length) throw missingError(doc.name, missing);
+  return env;
+}
+
+/** The plan of an http or mcp-http service from a template; pulls or builds its image. */
+export async function planFromTemplate(
+  template: Template,
+  request: CreateServiceRequest,
+  ctx: PlanContext,
+): Promise<PlannedService> {
+  const given = request.environment ?? {};
+  const common = {
+    ...base(ctx.config),
+    name: request.service_name,
+    template: template.view.name,
+    replicas: request.replicas,
+  };
+  if (template.entry) {
+    const entry = template.entry;
+    if (entry.transport.type !== 'http') throw new McpPodmanError('INTERNAL_ERROR', 'not an http entry');
+    const { env, secretNames } = fromEntry(entry, given);
+    const { plain, secretValues } = splitSecrets(env, (k) => secretNames.has(k) || looksSecret(k));
+    const image = await resolveImage({
+      client: ctx.podman,
+      entry,
+      baseImage: ctx.config.gateway.baseImage,
+      signal: ctx.signal,
+    });
+    return {
+      secretValues,
+      plan: {
+        ...common,
+        kind: 'mcp-http',
+        image,
+        port: entry.transport.port,
+        env: plain,
+        secretEnv: {},
+        volumes: {},
+        memoryLimit: entry.resources.memory,
+        cpuLimit: entry.resources.cpus,
+        restartPolicy: 'unless-stopped',
+        labels: {},
+        command: entry.command,
+        args: entry.args.length ? entry.args : undefined,
+        network:
+          ctx.config.api.network ?? (entry.network && entry.network !== 'none' ? entry.network : undefined),
+      },
+    };
+  }
+  const doc = template.doc;
+  const cfg = doc.default_config;
+  const { plain, secretValues } = splitSecrets(fromDocument(doc, given), looksSecret);
+  const image = (cfg.image ?? doc.image)!;
+  await ensurePulled(ctx.podman, image, ctx.signal);
+  return {
+    secretValues,
+    plan: {
+      ...common,
+      kind: template.view.kind === 'mcp-http' ? 'mcp-http' : 'http',
+      image,
+      port: cfg.port,
+      env: plain,
+      secretEnv: {},
+      volumes: cfg.volumes,
+      ...(cfg.memory_limit ? { memoryLimit: cfg.memory_limit } : {}),
+      ...(cfg.cpu_limit !== undefined ? { cpuLimit: cfg.cpu_limit } : {}),
+      restartPolicy: cfg.restart_policy,
+      healthPath: cfg.health_check_path,
+      labels: cfg.labels,
+      command: cfg.command,
+      args: cfg.args,
+    },
+  };
+}
+
+/** The plan of a plain http service started from an image, without a template. */
+export async function planFromImage(
+  name: string,
+  request: StartServiceRequest,
+  ctx: PlanContext,
+): Promise<PlannedService> {
+  await ensurePulled(ctx.podman, request.image, ctx.signal);
+  const { plain, secretValues } = splitSecrets(request.environment ?? {}, looksSecret);
+  return {
+    secretValues,
+    plan: {
+      ...base(ctx.config),
+      name,
+      template: NO_TEMPLATE,
+      kind: 'http',
+      image: request.image,
+      port: request.port,
+      env: plain,
+      secretEnv: {},
+      volumes: request.volumes ?? {},
+      ...(request.memory_limit ? { memoryLimit: request.memory_limit } : {}),
+      ...(request.cpu_limit !== undefined ? { cpuLimit: request.cpu_limit } : {}),
+      restartPolicy: request.restart_policy ?? 'unless-stopped',
+      healthPath: request.health_check_path,
+      labels: request.labels ?? {},
+      command: request.command,
+      args: request.args,
+      replicas: request.replicas,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { README, toolSection, withToolTable } from '../scripts/gen-tool-table.js';
+import { ERROR_CODES } from '../src/errors.js';
+import { CLI } from './helpers/mcp.js';
+
+const run = promisify(execFile);
+
+/** The built CLI's own output, so the README is checked against what users run. */
+async function cli(...args: string[]): Promise<string> {
+  return (await run(process.execPath, [CLI, ...args], { maxBuffer: 16 << 20 })).stdout;
+}
+
+describe('README', () => {
+  it('carries the tool table exactly as `mcp-podman tools` prints it', async () => {
+    const readme = await readFile(README, 'utf8');
+    const table = await cli('tools');
+    assert.ok(table.includes('| `podman_ps` |'), 'the CLI printed no tool table');
+    assert.equal(
+      toolSection(readme),
+      toolSection(withToolTable(readme, table)),
+      'README.md tool table is out of date: run `npm run docs:tools`',
+    );
+  });
+
+  it('names the test command', async () => {
+    const readme = await readFile(README, 'utf8');
+    assert.match(
+      readme,
+      /```(?:sh|bash|shell)?\n(?:[^`]*\n)?npm test\n/,
+      'README.md must show `npm test` in a code block',
+    );
+  });
+
+  it('documents every flag of `mcp-podman serve`', async () => {
+    const readme = await readFile(README, 'utf8');
+    const help = await cli('serve', '--help');
+    const flags = [...help.matchAll(/^\s+(?:-\w, )?(--[a-z][a-z-]*)/gm)].map((m) => m[1]!);
+    assert.ok(flags.includes('--socket-path'), `no flags found in:\n${help}`);
+    const missing = flags.filter((f) => f !== '--help' && !readme.includes(`\`${f}`));
+    assert.deepEqual(missing, [], 'flags missing from README.md');
+  });
+
+  it('lists every error code', async () => {
+    const readme = await readFile(README, 'utf8');
+    const missing = ERROR_CODES.filter((code) => !readme.includes(`\`${code}\``));
+    assert.deepEqual(missing, [], 'error codes missing from README.md');
+  });
+});

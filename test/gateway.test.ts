@@ -436,6 +436,38 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
     }
   });
 
+  it('hands out a warm standby on registry_add and refills the pool', async () => {
+    await writeFile(join(dir, 'warm.yaml'), 'gateway:\n  initTimeoutMs: 8000\n  warm:\n    everything: 1\n');
+    const args = base.map((a) => (a.endsWith('config.yaml') ? join(dir, 'warm.yaml') : a));
+    const gw = await startGateway([...args, '--gateway-id', 'gw-warm']);
+    try {
+      const standby = await waitFor('a ready standby', async () => {
+        const status = await call(gw.client, 'registry_status');
+        const ready = status.structuredContent!.standby.find((w: { state: string }) => w.state === 'ready');
+        return ready as { container: string } | undefined;
+      });
+      assert.deepEqual(
+        (await call(gw.client, 'registry_status')).structuredContent!.mounts,
+        [],
+        'a standby is not a mount',
+      );
+      const add = await call(gw.client, 'registry_add', { entry_id: 'everything' });
+      assert.equal(add.isError, undefined, textOf(add));
+      assert.equal(add.structuredContent!.container, standby.container, 'the standby container was claimed');
+      assert.equal(textOf(await call(gw.client, 'everything_echo', { message: 'warm' })), 'Echo: warm');
+      await waitFor('the refill', async () => (await ourContainers(podman, 'gw-warm')).length === 2);
+      const withEnv = await call(gw.client, 'registry_add', { entry_id: 'memory' });
+      assert.equal(withEnv.isError, undefined, 'entries without a pool start cold as before');
+    } finally {
+      await stopGateway(gw);
+    }
+    assert.equal(
+      (await ourContainers(podman, 'gw-warm')).length,
+      0,
+      'standby containers are removed on exit too',
+    );
+  });
+
   it('refuses bad entries clearly and leaves no container', async () => {
     const gw = await startGateway([...base, '--gateway-id', 'gw-bad']);
     try {

@@ -44,6 +44,9 @@ export async function attachGateway(app: App): Promise<Gateway | undefined> {
   }
   app.gateway = gateway;
   app.onClose(() => gateway.close());
-  gateway.sweepOrphans().catch((err: Error) => app.log.debug({ err: err.message }, 'orphan sweep skipped'));
+  gateway
+    .sweepOrphans()
+    .catch((err: Error) => app.log.debug({ err: err.message }, 'orphan sweep skipped'))
+    .then(() => gateway.warmUp());
   return gateway;
 }

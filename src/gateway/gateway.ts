@@ -104,6 +104,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         `Prefix "${prefix}" is already mounted (${this.mounts.get(prefix)!.mount.entry.id}). Pass another prefix, or registry_remove it first.`,
       );
     }
+    const warm = this.claimStandby(entry, request);
+    if (warm) {
+      warm.claim(prefix, this.deps.config.gateway.idleTimeoutMs);
+      const record: MountRecord = { mount: warm, secrets: [], volumes: [], toolNames: [], collisions: [] };
+      this.mounts.set(prefix, record);
+      this.publish(record);
+      void this.fillStandby(entry);
+      return this.summary(record, Math.round(performance.now() - started));
+    }
     const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
     const volumes = this.resolveVolumes(entry, request.volumes ?? {});
     const podman = await this.deps.connection.get();
@@ -145,14 +154,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  private newMount(o: {
-    entry: CatalogEntry;
-    prefix: string;
-    image: string;
-    env: Record<string, string>;
-    secretEnv: Record<string, string>;
-    volumes: ResolvedVolume[];
-  }): Mount {
+  private newMount(
+    o: {
+      entry: CatalogEntry;
+      prefix: string;
+      image: string;
+      env: Record<string, string>;
+      secretEnv: Record<string, string>;
+      volumes: ResolvedVolume[];
+    },
+    options: { standby?: boolean } = {},
+  ): Mount {
     const g = this.deps.config.gateway;
     const mount = new Mount({
       ...o,
@@ -162,18 +174,98 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       timeouts: {
         initMs: g.initTimeoutMs,
         callMs: g.callTimeoutMs,
-        idleMs: g.idleTimeoutMs,
+        // A standby waits for its registry_add; its idle clock starts when it is claimed.
+        idleMs: options.standby ? 0 : g.idleTimeoutMs,
         restartBaseMs: g.restartBaseMs,
         restartMaxMs: g.restartMaxMs,
         maxRestarts: g.maxRestarts,
       },
     });
     mount.on('offer', () => {
-      const record = this.mounts.get(o.prefix);
+      const record = this.mounts.get(mount.prefix);
       if (record?.mount === mount) this.publish(record);
     });
-    mount.on('log', (m) => this.emit('log', { prefix: o.prefix, ...m }));
+    mount.on('log', (m) => this.emit('log', { prefix: mount.prefix, ...m }));
     return mount;
+  }
+
+  // --- warm pool: started, initialized containers waiting for a registry_add ---
+
+  private readonly standby = new Map<string, Mount[]>();
+  private standbyCounter = 0;
+
+  /** Whether an entry can run with no input at all (nothing required, no volume to choose). */
+  private static warmable(entry: CatalogEntry): boolean {
+    return (
+      entry.volumes.every((v) => v.source) && Object.values(entry.env).every((v) => !v.required && !v.secret)
+    );
+  }
+
+  /** Starts the configured number of standby mounts per entry (gateway.warm). */
+  async warmUp(): Promise<void> {
+    await Promise.all(
+      Object.entries(this.deps.config.gateway.warm).map(async ([id, count]) => {
+        const entry = this.deps.catalog.get(id);
+        if (!entry || count <= 0) return;
+        if (!Gateway.warmable(entry)) {
+          this.deps.log.warn({ entry: id }, 'entry needs input (env or volumes), so it cannot be kept warm');
+          return;
+        }
+        await this.fillStandby(entry).catch((err) =>
+          this.deps.log.warn({ err, entry: id }, 'warm pool fill failed'),
+        );
+      }),
+    );
+  }
+
+  private filling = new Set<string>();
+
+  private async fillStandby(entry: CatalogEntry): Promise<void> {
+    const want = this.deps.config.gateway.warm[entry.id] ?? 0;
+    if (want <= 0 || this.filling.has(entry.id) || this.closed) return;
+    this.filling.add(entry.id);
+    try {
+      const pool = this.standby.get(entry.id) ?? [];
+      this.standby.set(entry.id, pool);
+      const podman = await this.deps.connection.get();
+      const image = await resolveImage({
+        client: podman,
+        entry,
+        baseImage: this.deps.config.gateway.baseImage,
+      });
+      const { env } = this.splitEnv(entry, {});
+      const volumes = this.resolveVolumes(entry, {});
+      while (pool.length < want && !this.closed) {
+        const mount = this.newMount({
+          entry,
+          prefix: `warm${++this.standbyCounter}`,
+          image,
+          env,
+          secretEnv: {},
+          volumes,
+        });
+        await mount.start();
+        pool.push(mount);
+      }
+    } finally {
+      this.filling.delete(entry.id);
+    }
+  }
+
+  /** The warm pool, for registry_status. */
+  standbyStatus(): { entry: string; state: string; container?: string }[] {
+    return [...this.standby.entries()].flatMap(([entry, pool]) =>
+      pool.map((m) => ({ entry, state: m.state, container: m.containerId?.slice(0, 12) })),
+    );
+  }
+
+  /** A ready standby for a request that asks for nothing beyond the entry's defaults. */
+  private claimStandby(entry: CatalogEntry, request: AddRequest): Mount | undefined {
+    if (Object.keys(request.env ?? {}).length || Object.keys(request.volumes ?? {}).length) return undefined;
+    const pool = this.standby.get(entry.id);
+    const index = pool?.findIndex((m) => m.state === 'ready') ?? -1;
+    if (!pool || index < 0) return undefined;
+    return pool.splice(index, 1)[0];
   }
 
   /** Env for the container: declared defaults and given values; secret ones come back separately. */
@@ -502,7 +594,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.list().map((r) => this.removeRecord(r).catch(() => undefined)));
+    const standby = [...this.standby.values()].flat();
+    this.standby.clear();
+    await Promise.all([
+      ...this.list().map((r) => this.removeRecord(r).catch(() => undefined)),
+      ...standby.map((m) => m.remove().catch(() => undefined)),
+    ]);
   }
 }
 

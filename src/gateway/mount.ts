@@ -62,7 +62,8 @@ interface MountEvents {
  */
 export class Mount extends EventEmitter<MountEvents> {
   readonly entry: CatalogEntry;
-  readonly prefix: string;
+  /** Mutable only for a warm standby, which gets its prefix when registry_add claims it. */
+  prefix: string;
   state: MountState = 'starting';
   containerId?: string;
   containerName: string;
@@ -405,6 +406,13 @@ export class Mount extends EventEmitter<MountEvents> {
     );
   }
 
+  /** A warm standby becomes a mount under its prefix; its idle clock starts now. */
+  claim(prefix: string, idleMs: number): void {
+    this.prefix = prefix;
+    this.options.timeouts.idleMs = idleMs;
+    this.touch();
+  }
+
   /** Restarts the idle timer; an idle mount is stopped and started again on its next call. */
   private touch(): void {
     clearTimeout(this.idleTimer);
@@ -464,18 +472,31 @@ export class Mount extends EventEmitter<MountEvents> {
     await Promise.all([
       client?.close().catch(() => undefined),
       transport?.close().catch(() => undefined),
-      id
-        ? this.options
-            .podman()
-            .then((p) =>
-              p.call('DELETE', `/libpod/containers/${id}`, {
-                query: { force: true, timeout: 0 },
-                okStatuses: [404],
-              }),
-            )
-            .catch((err) => this.options.log.warn({ err, id }, 'could not remove a mount container'))
-        : undefined,
+      id ? this.removeContainer(id) : undefined,
     ]);
+  }
+
+  /**
+   * Force-removes a container. A server that is exiting by itself (its stdin just closed) can make
+   * Podman 4 answer "could not be stopped ... state improper" for a moment; the next try succeeds.
+   */
+  private async removeContainer(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const podman = await this.options.podman();
+        await podman.call('DELETE', `/libpod/containers/${id}`, {
+          query: { force: true, timeout: 0 },
+          okStatuses: [404],
+        });
+        return;
+      } catch (err) {
+        if (attempt >= 5) {
+          this.options.log.warn({ err, id }, 'could not remove a mount container');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   /** Removes the mount for good. */

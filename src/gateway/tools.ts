@@ -201,7 +201,11 @@ const status = defineTool({
           ]),
         )
       : 'Nothing is mounted. Use registry_list and registry_add.';
-    return { text, data: { gateway: gateway.id, mounts } };
+    const standby = gateway.standbyStatus();
+    const warm = standby.length
+      ? `\nWarm standby: ${standby.map((w) => `${w.entry} (${w.state})`).join(', ')}`
+      : '';
+    return { text: text + warm, data: { gateway: gateway.id, mounts, standby } };
   },
 });
 

@@ -82,29 +82,41 @@ export class Metrics {
       this.activeMounts.set(this.sources.mounts?.() ?? 0);
     },
   });
-  readonly containerCpu = new Gauge({
+  readonly containerCpu: Gauge<'service' | 'replica'> = new Gauge({
     name: 'mcp_podman_service_container_cpu_percent',
     help: 'CPU use of a service replica in percent, sampled at scrape time',
     labelNames: ['service', 'replica'],
     registers: [this.registry],
-    collect: async () => {
-      // One stats request feeds both gauges (this one is collected first); a replica that went
-      // away drops out of both.
-      this.containerCpu.reset();
-      this.containerMemory.reset();
-      const samples = (await this.sources.containerStats?.().catch(() => [])) ?? [];
-      for (const s of samples) {
-        this.containerCpu.set({ service: s.service, replica: s.replica }, s.cpuPercent);
-        this.containerMemory.set({ service: s.service, replica: s.replica }, s.memoryBytes);
-      }
-    },
+    collect: () => this.fill(this.containerCpu, (s) => s.cpuPercent),
   });
   readonly containerMemory: Gauge<'service' | 'replica'> = new Gauge({
     name: 'mcp_podman_service_container_memory_bytes',
     help: 'Memory use of a service replica in bytes, sampled at scrape time',
     labelNames: ['service', 'replica'],
     registers: [this.registry],
+    collect: () => this.fill(this.containerMemory, (s) => s.memoryBytes),
   });
+  private sampled?: { at: number; samples: Promise<ContainerSample[]> };
+
+  /**
+   * The registry collects every metric at once, so both container gauges share one stats request
+   * per scrape; a replica that went away drops out.
+   */
+  private async fill(
+    gauge: Gauge<'service' | 'replica'>,
+    value: (s: ContainerSample) => number,
+  ): Promise<void> {
+    const now = Date.now();
+    if (!this.sampled || now - this.sampled.at > 1000) {
+      this.sampled = {
+        at: now,
+        samples: this.sources.containerStats?.().catch(() => []) ?? Promise.resolve([]),
+      };
+    }
+    const samples = await this.sampled.samples;
+    gauge.reset();
+    for (const s of samples) gauge.set({ service: s.service, replica: s.replica }, value(s));
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'mcp_podman_' });

@@ -16,6 +16,8 @@ export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .meta({ id: 'Error' });
 
+const MAX_PENDING_EVENTS = 1000;
+
 const nameParams = z.object({ name: serviceName });
 const templateParams = z.object({ name: z.string().min(1).max(128).describe('Template name') });
 
@@ -215,9 +217,15 @@ export function apiRoutes(app: App, services: ServiceManager): ApiRoute[] {
           const done = new AbortController();
           stream.onAbort(() => done.abort());
           app.shutdown.signal.addEventListener('abort', () => done.abort(), { once: true });
+          // A client that reads slower than the replicas log loses lines rather than growing our memory.
           let writing: Promise<unknown> = Promise.resolve();
+          let pending = 0;
           await services.followLogs(params.name, options, done.signal, (line) => {
-            writing = writing.then(() => stream.writeSSE({ event: 'log', data: JSON.stringify(line) }));
+            if (pending >= MAX_PENDING_EVENTS) return;
+            pending++;
+            writing = writing
+              .then(() => stream.writeSSE({ event: 'log', data: JSON.stringify(line) }))
+              .finally(() => pending--);
           });
           await writing;
         });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema,
   LoggingMessageNotificationSchema,
@@ -521,8 +522,36 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
         'mounts are shared across sessions',
       );
       assert.equal((await ourContainers(podman, 'gw-http')).length, 1);
-      await a.close();
+
+      // An entry that asks for one container per client session.
+      assert.equal(
+        (await call(a, 'registry_add', { entry_id: 'everything-per-session' })).isError,
+        undefined,
+      );
+      assert.equal(textOf(await call(a, 'ps_echo', { message: 'a' })), 'Echo: a');
+      assert.equal(textOf(await call(b, 'ps_echo', { message: 'b' })), 'Echo: b');
+      const perSession = (await ourContainers(podman, 'gw-http')).filter(
+        (c) => c.Labels?.['io.mcp-podman.mount'] === 'ps',
+      );
+      assert.equal(perSession.length, 2, 'each session has its own container');
+      assert.equal(
+        perSession.filter((c) => c.Labels?.['io.mcp-podman.session']).length,
+        1,
+        'the second one is labelled with its session',
+      );
+      await (b.transport as StreamableHTTPClientTransport).terminateSession();
       await b.close();
+      await waitFor('the session container to go', async () => {
+        const left = (await ourContainers(podman, 'gw-http')).filter(
+          (c) => c.Labels?.['io.mcp-podman.mount'] === 'ps',
+        );
+        return left.length === 1;
+      });
+      assert.equal(
+        textOf(await call(a, 'everything_echo', { message: 'still shared' })),
+        'Echo: still shared',
+      );
+      await a.close();
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }

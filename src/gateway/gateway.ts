@@ -49,6 +49,9 @@ interface MountRecord {
   /** Tool names this mount put in the registry. */
   toolNames: string[];
   collisions: string[];
+  /** perSession entries: the session the first container serves, and one more container per other session. */
+  owner?: string;
+  sessions: Map<string, Mount>;
 }
 
 interface GatewayEvents {
@@ -82,7 +85,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return [...this.mounts.values()];
   }
 
-  async add(request: AddRequest, ctx: { signal: AbortSignal; progress: (message: string) => void }) {
+  async add(
+    request: AddRequest,
+    ctx: { signal: AbortSignal; progress: (message: string) => void; sessionId?: string },
+  ) {
     const started = performance.now();
     const entry = this.deps.catalog.get(request.entryId);
     if (!entry) {
@@ -107,7 +113,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const warm = this.claimStandby(entry, request);
     if (warm) {
       warm.claim(prefix, this.deps.config.gateway.idleTimeoutMs);
-      const record: MountRecord = { mount: warm, secrets: [], volumes: [], toolNames: [], collisions: [] };
+      const record: MountRecord = {
+        mount: warm,
+        secrets: [],
+        volumes: [],
+        toolNames: [],
+        collisions: [],
+        owner: ctx.sessionId,
+        sessions: new Map(),
+      };
       this.mounts.set(prefix, record);
       this.publish(record);
       void this.fillStandby(entry);
@@ -137,7 +151,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       ctx.progress(`starting ${entry.name}`);
       const mount = this.newMount({ entry, prefix, image, env, secretEnv, volumes });
-      const record: MountRecord = { mount, secrets, volumes, toolNames: [], collisions: [] };
+      const record: MountRecord = {
+        mount,
+        secrets,
+        volumes,
+        toolNames: [],
+        collisions: [],
+        owner: ctx.sessionId,
+        sessions: new Map(),
+      };
       this.mounts.set(prefix, record);
       try {
         await mount.start(ctx.signal);
@@ -162,6 +184,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       env: Record<string, string>;
       secretEnv: Record<string, string>;
       volumes: ResolvedVolume[];
+      sessionId?: string;
     },
     options: { standby?: boolean } = {},
   ): Mount {
@@ -394,11 +417,51 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           'NOT_FOUND',
           `${prefix} is not mounted any more. Use registry_status to see the mounts.`,
         );
-      const result = await record.mount.callTool(tool, args, extra);
+      const result = await this.mountFor(record, extra.sessionId).callTool(tool, args, extra);
       return this.deps.redactor.scrubDeep(result);
     } catch (err) {
       return errorResult(toMcpPodmanError(err), this.deps.redactor);
     }
+  }
+
+  /**
+   * The container that serves a session. Shared by default; an entry with perSession gets one
+   * container per client session, started on that session's first call and removed when it closes.
+   */
+  private mountFor(record: MountRecord, sessionId: string | undefined): Mount {
+    const base = record.mount;
+    if (!base.entry.perSession || !sessionId) return base;
+    record.owner ??= sessionId;
+    if (record.owner === sessionId) return base;
+    let mount = record.sessions.get(sessionId);
+    if (!mount) {
+      const o = base.options;
+      mount = this.newMount({
+        entry: base.entry,
+        prefix: base.prefix,
+        image: o.image,
+        env: o.env,
+        secretEnv: o.secretEnv,
+        volumes: o.volumes,
+        sessionId,
+      });
+      mount.state = 'idle'; // started by its first call
+      record.sessions.set(sessionId, mount);
+    }
+    return mount;
+  }
+
+  /** A client session ended: its own containers go. */
+  async releaseSession(sessionId: string): Promise<void> {
+    await Promise.all(
+      this.list().map(async (record) => {
+        if (record.owner === sessionId) record.owner = undefined;
+        const mount = record.sessions.get(sessionId);
+        if (!mount) return;
+        record.sessions.delete(sessionId);
+        await mount.remove();
+      }),
+    );
   }
 
   /** registry_exec: a mounted tool by its full name, for clients that do not refresh tool lists. */
@@ -433,7 +496,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.deps.tools.remove(record.toolNames);
     this.emit('resources');
     this.emit('prompts');
-    await record.mount.remove();
+    await Promise.all([record.mount.remove(), ...[...record.sessions.values()].map((m) => m.remove())]);
+    record.sessions.clear();
     if (record.secrets.length)
       await deleteSecrets(await this.deps.connection.get(), record.secrets).catch(() => undefined);
   }
@@ -491,6 +555,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       lastError: mount.lastError,
       calls: mount.calls,
       errors: mount.errors,
+      sessionContainers: record.sessions.size,
       tools: record.toolNames,
       toolCount: record.toolNames.length,
       resources: mount.offer.resources.length,
@@ -526,7 +591,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (!record)
       throw new McpPodmanError('NOT_FOUND', `No mounted server owns resource "${uri}". Use resources/list.`);
     const inner = uri.slice(plus + 1);
-    const result = await record.mount.readResource(inner, extra);
+    const result = await this.mountFor(record, extra.sessionId).readResource(inner, extra);
     return this.deps.redactor.scrubDeep({
       ...result,
       contents: result.contents.map((c) => ({ ...c, uri: `${record.mount.prefix}+${c.uri}` })),
@@ -551,7 +616,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     if (!record) throw new McpPodmanError('NOT_FOUND', `No mounted prompt "${name}". Use prompts/list.`);
     return this.deps.redactor.scrubDeep(
-      await record.mount.getPrompt(name.slice(record.mount.prefix.length + 1), args, extra),
+      await this.mountFor(record, extra.sessionId).getPrompt(
+        name.slice(record.mount.prefix.length + 1),
+        args,
+        extra,
+      ),
     );
   }
 

@@ -62,6 +62,7 @@ interface MountEvents {
  */
 export class Mount extends EventEmitter<MountEvents> {
   readonly entry: CatalogEntry;
+  readonly sessionId?: string;
   /** Mutable only for a warm standby, which gets its prefix when registry_add claims it. */
   prefix: string;
   state: MountState = 'starting';
@@ -90,6 +91,7 @@ export class Mount extends EventEmitter<MountEvents> {
     super();
     this.entry = options.entry;
     this.prefix = options.prefix;
+    this.sessionId = options.sessionId;
     this.containerName = `mcp-podman-${options.gatewayId}-${options.prefix}${options.sessionId ? `-${options.sessionId.slice(0, 8)}` : ''}`;
   }
 

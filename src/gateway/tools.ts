@@ -90,12 +90,14 @@ const add = defineTool({
   annotations: { ...MUTATING, openWorldHint: true },
   async handler(args, ctx) {
     let step = 0;
-    const summary = await ctx
-      .gateway()
-      .add(
-        { entryId: args.entry_id, prefix: args.prefix, env: args.env, volumes: args.volumes },
-        { signal: ctx.signal, progress: (message) => void ctx.progress(++step, undefined, message) },
-      );
+    const summary = await ctx.gateway().add(
+      { entryId: args.entry_id, prefix: args.prefix, env: args.env, volumes: args.volumes },
+      {
+        signal: ctx.signal,
+        sessionId: ctx.session?.id,
+        progress: (message) => void ctx.progress(++step, undefined, message),
+      },
+    );
     const text = [
       `Mounted ${summary.name} as "${summary.prefix}" in container ${summary.container} (${summary.activationMs} ms).`,
       `Tools (${summary.toolCount}): ${summary.tools.join(', ') || 'none'}`,

@@ -52,6 +52,8 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
     },
   );
 
+  const sessionIds = new Set<string>();
+
   server.setRequestHandler(methodOnly('tools/list'), async (raw) => {
     paramsOf(ListToolsRequestSchema, raw);
     app.metrics.requests.inc({ method: 'tools/list' });
@@ -85,6 +87,7 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
       );
     }
     const progressToken = request.params._meta?.progressToken;
+    if (extra.sessionId) sessionIds.add(extra.sessionId);
     const started = performance.now();
     const stop = app.metrics.toolDuration.startTimer({ tool: name });
     const result = await entry.call(request.params.arguments ?? {}, {
@@ -126,6 +129,8 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
   server.onclose = () => {
     tools.off('changed', onChanged);
     unhookGateway?.();
+    // Containers that served only this session (perSession entries) go with it.
+    for (const id of sessionIds) void app.gateway?.releaseSession(id);
     app.metrics.activeSessions.dec({ transport: transportName });
   };
   server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');

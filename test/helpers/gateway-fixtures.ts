@@ -72,6 +72,14 @@ export async function writeTestCatalog(dir: string, images: GatewayImages): Prom
       prefix: 'tok',
     },
     {
+      id: 'everything-per-session',
+      name: 'Everything, one container per session',
+      image: images.everything,
+      args: ['stdio'],
+      perSession: true,
+      prefix: 'ps',
+    },
+    {
       id: 'missing-image',
       name: 'Missing image',
       image: 'localhost/mcp-podman-test/does-not-exist:1',

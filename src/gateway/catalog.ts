@@ -44,9 +44,11 @@ export function parseCatalogDocument(value: unknown, source: string): CatalogEnt
       throw err;
     }
   }
+  const doc = value as { entries?: unknown[]; templates?: unknown[] } | null;
+  // A file may hold only service templates (read by the management plane); it has no entries then.
   const list = Array.isArray(value)
     ? value
-    : (value as { entries?: unknown[]; servers?: unknown[] } | null)?.entries;
+    : (doc?.entries ?? (Array.isArray(doc?.templates) ? [] : undefined));
   if (!Array.isArray(list)) {
     throw new McpPodmanError(
       'INVALID_PARAMS',

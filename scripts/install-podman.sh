@@ -11,6 +11,8 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v docker-registry >/dev/null || need+=(docker-registry)
+# The dashboard test drives a real headless browser.
+command -v chromium >/dev/null || need+=(chromium)
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-podman: installing ${need[*]}"

@@ -77,13 +77,23 @@ export function hostAndOriginGuard(
   };
 }
 
+/**
+ * The one route that also takes the token as `?access_token=`: the dashboard follows logs with
+ * EventSource, which cannot send headers. Everywhere else a token in a URL is ignored.
+ */
+const QUERY_TOKEN_ROUTE = /^\/containers\/[^/]+\/logs$/;
+
 /** Bearer-token check, in constant time. Without a configured token it lets everything through. */
 export function bearerAuth(token: string | undefined): MiddlewareHandler {
   const expected = token ? Buffer.from(token) : undefined;
   return async (c, next) => {
     if (!expected) return next();
     const header = c.req.header('authorization') ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+    let bearer = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!bearer && c.req.method === 'GET' && QUERY_TOKEN_ROUTE.test(c.req.path)) {
+      bearer = c.req.query('access_token') ?? '';
+    }
+    const given = Buffer.from(bearer);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       const res = jsonError(
         'UNAUTHORIZED',

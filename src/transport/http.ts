@@ -6,6 +6,7 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
+import { dashboardRoutes } from '../api/dashboard/routes.js';
 import { healthRoutes } from '../api/health.js';
 import type { App } from '../server/app.js';
 import { createMcpSession } from '../server/mcp.js';
@@ -50,6 +51,7 @@ export async function startHttpServer(
   hono.use('*', hostAndOriginGuard(config, options.extraHost));
   options.early?.(hono);
   hono.route('/', health);
+  hono.route('/', dashboardRoutes()); // static page, no data: before the bearer check, the page asks for the token
   hono.use('*', bearerAuth(config.authToken));
   hono.route('/', metrics);
 

@@ -180,12 +180,16 @@ export function renderErrors(body, errors) {
   recentTable(body, errors, {
     empty: 'No errors.',
     noun: 'errors',
-    headings: ['Time', 'Tool', 'Code', 'Message'],
+    headings: ['Time', 'Tool', 'Error'],
     cells: (e) => [
       clock(e.time),
       el('code', {}, e.tool ?? '–'),
-      el('span', { class: 'fail' }, e.code ?? ''),
-      e.message ?? '',
+      el(
+        'div',
+        {},
+        el('div', { class: 'fail' }, e.code ?? 'error'),
+        el('div', { class: 'message' }, e.message ?? ''),
+      ),
     ],
   });
 }

@@ -43,6 +43,14 @@ export class StdioServices {
   /** Names of live stdio services (a mount removed through registry_remove is gone here too). */
   names(): string[] {
     for (const name of this.services.keys()) if (!this.mount(name)) this.services.delete(name);
+    // A server mounted through registry_add is a service too, so the API and the dashboard show it.
+    for (const { mount } of this.gateway?.list() ?? []) {
+      if (this.services.has(mount.prefix)) continue;
+      this.services.set(mount.prefix, {
+        template: mount.entry.id,
+        createdAt: new Date(mount.startedAt ?? Date.now()).toISOString(),
+      });
+    }
     return [...this.services.keys()];
   }
 

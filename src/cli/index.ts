@@ -5,6 +5,7 @@ import { LOG_LEVELS } from '../config/schema.js';
 import { isMcpPodmanError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { catalogCommands } from './catalog-commands.js';
+import { installCommand } from './install.js';
 import { serve } from './serve.js';
 import { serverCommands } from './server-commands.js';
 import { toolTable } from './tool-table.js';
@@ -105,6 +106,7 @@ program
 
 catalogCommands(program);
 serverCommands(program);
+installCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isMcpPodmanError(err)) {

@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { McpPodmanError } from '../errors.js';
+import { BUILTIN_CATALOG } from '../gateway/catalog.js';
 import type { App } from '../server/app.js';
 import { jsonError, tokenMatches } from '../transport/guards.js';
 import { openApiDocument } from './openapi.js';
@@ -40,7 +41,7 @@ export async function attachManagementPlane(app: App): Promise<ManagementPlane> 
   const { config } = app;
   const templates = await loadTemplates({
     catalog: app.gateway?.catalog,
-    catalogFiles: config.gateway.catalogs,
+    catalogFiles: [...(config.gateway.builtinCatalog ? [BUILTIN_CATALOG] : []), ...config.gateway.catalogs],
     dir: config.api.templatesDir,
   });
   const services = new ServiceManager({

@@ -182,3 +182,16 @@ describe('catalog', () => {
     assert.match(String(allowed.rootFilesystem), /writable/);
   });
 });
+
+describe('service templates', () => {
+  it('the built-in catalog carries an nginx template next to its entries', async () => {
+    const { loadTemplates } = await import('../../src/api/templates.js');
+    const { loadCatalog } = await import('../../src/gateway/catalog.js');
+    const catalog = await loadCatalog({ files: [], builtin: true });
+    const store = await loadTemplates({ catalog, catalogFiles: [BUILTIN_CATALOG] });
+    const nginx = store.get('nginx');
+    assert.equal(nginx.view.kind, 'http');
+    assert.equal(nginx.view.port, 80);
+    assert.equal(store.get('everything').view.kind, 'mcp-stdio', 'catalog entries are templates too');
+  });
+});

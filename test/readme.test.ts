@@ -3,7 +3,9 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { README, toolSection, withToolTable } from '../scripts/gen-tool-table.js';
+import { parseConfig } from '../src/config/load.js';
 import { ERROR_CODES } from '../src/errors.js';
 import { CLI } from './helpers/mcp.js';
 
@@ -48,5 +50,17 @@ describe('README', () => {
     const readme = await readFile(README, 'utf8');
     const missing = ERROR_CODES.filter((code) => !readme.includes(`\`${code}\``));
     assert.deepEqual(missing, [], 'error codes missing from README.md');
+  });
+
+  it('shows a config file the server accepts and client snippets that are valid JSON', async () => {
+    const readme = await readFile(README, 'utf8');
+    const blocks = (lang: string) =>
+      [...readme.matchAll(new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+    const yaml = blocks('yaml');
+    assert.equal(yaml.length, 1, 'README.md should have one YAML config example');
+    assert.doesNotThrow(() => parseConfig(parseYaml(yaml[0]!)), 'the config example does not validate');
+    const json = blocks('json');
+    assert.ok(json.length >= 4, 'client configuration snippets are missing');
+    for (const block of json) assert.doesNotThrow(() => JSON.parse(block), `not JSON:\n${block}`);
   });
 });

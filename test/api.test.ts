@@ -188,6 +188,15 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.match(text, /event: log/);
     assert.match(text, /"line":"started replica-\d"/);
 
+    // The path to Kubernetes: Podman's YAML for the service's replicas, with a Service.
+    const kube = await fetch(`${base}/containers/web/kube`);
+    assert.equal(kube.status, 200);
+    assert.match(kube.headers.get('content-type') ?? '', /yaml/);
+    const yamlText = await kube.text();
+    assert.match(yamlText, /kind: Pod/);
+    assert.match(yamlText, /kind: Service/);
+    assert.equal((await fetch(`${base}/containers/nope/kube`)).status, 404);
+
     const nobody = await http(`${base}/`, { headers: { host: 'nobody.localhost' } });
     assert.equal(nobody.status, 404);
     assert.equal(nobody.json.error.code, 'NOT_FOUND');

@@ -233,6 +233,19 @@ export function apiRoutes(app: App, services: ServiceManager): ApiRoute[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/containers/{name}/kube',
+      summary: 'Kubernetes YAML (Pods and a Service) for a service, to move it to a cluster',
+      tag: 'services',
+      params: nameParams,
+      responses: {
+        200: { description: 'Kubernetes YAML', contentType: 'application/yaml' },
+        ...errors(400, 404, 409, 503),
+      },
+      handle: async ({ params }) =>
+        new Response(await services.kube(params.name), { headers: { 'content-type': 'application/yaml' } }),
+    }),
+    defineRoute({
+      method: 'get',
       path: '/api/activity',
       summary: 'The last 100 tool calls and 50 errors of this process',
       tag: 'activity',

@@ -174,6 +174,25 @@ export class ServiceManager {
     return service;
   }
 
+  /**
+   * The path to Kubernetes: Podman's own Kubernetes YAML (a Pod per replica plus a Service) for a
+   * service's containers, ready for `kubectl apply` or `podman kube play` elsewhere.
+   */
+  async kube(name: string): Promise<string> {
+    const service = await this.get(name);
+    const ids = service.replicas.map((r) => r.id).filter(Boolean);
+    if (ids.length === 0) {
+      throw new McpPodmanError(
+        'CONFLICT',
+        `Service "${name}" has no container right now (an idle mount starts on its next call).`,
+      );
+    }
+    const res = await (await this.podmanClient()).request('GET', '/libpod/generate/kube', {
+      query: { names: ids, service: true },
+    });
+    return res.body.text();
+  }
+
   private async exists(name: string): Promise<boolean> {
     return this.stdio.has(name) || (await listServiceContainers(await this.podmanClient(), name)).length > 0;
   }

@@ -1,4 +1,4 @@
-import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 /** JSON-RPC error replies for frames that never reach the protocol layer. */
 export type Decoded = { ok: true; message: JSONRPCMessage } | { ok: false; reply: Record<string, unknown> };
@@ -14,8 +14,7 @@ export function decodeFrame(text: string): Decoded {
   } catch {
     return { ok: false, reply: errorReply(null, -32700, 'Parse error: the frame is not valid JSON') };
   }
-  const parsed = JSONRPCMessageSchema.safeParse(value);
-  if (parsed.success) return { ok: true, message: parsed.data };
+  if (isJsonRpcShaped(value)) return { ok: true, message: value as JSONRPCMessage };
   const id =
     typeof value === 'object' && value !== null && 'id' in value ? (value as { id: unknown }).id : null;
   const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
@@ -27,6 +26,29 @@ export function decodeFrame(text: string): Decoded {
       'Invalid Request: not a JSON-RPC 2.0 request, notification or response',
     ),
   };
+}
+
+/**
+ * The envelope of a JSON-RPC 2.0 message, checked by hand: the SDK validates every message again
+ * against its schemas, so a second full schema pass here only costs time on every request. This
+ * check is what lets a malformed frame get its -32600 instead of silence.
+ */
+function isJsonRpcShaped(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const m = value as Record<string, unknown>;
+  if (m.jsonrpc !== '2.0') return false;
+  const validId = typeof m.id === 'string' || (typeof m.id === 'number' && Number.isFinite(m.id));
+  if (typeof m.method === 'string') {
+    const paramsOk =
+      m.params === undefined ||
+      (typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params));
+    return paramsOk && (!('id' in m) || validId);
+  }
+  return (
+    validId &&
+    (('result' in m && typeof m.result === 'object' && m.result !== null) ||
+      (typeof m.error === 'object' && m.error !== null))
+  );
 }
 
 export function errorReply(

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { replicaContainerName, replicaLabels } from '../src/api/services/labels.js';
+import { writeTemplates } from './helpers/api.js';
 import { ensureBusybox } from './helpers/images.js';
-import { CLI, call, connectStdio } from './helpers/mcp.js';
+import { CLI, call, connectStdio, type HttpServerProcess, startHttpServer } from './helpers/mcp.js';
 import { listContainers, podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
 
 interface Run {
@@ -255,5 +256,74 @@ describe('mcp-podman server, directly against Podman (no instance running)', () 
       (c) => c.Labels?.['io.mcp-podman.service'] === 'cliadd',
     );
     assert.equal(created.length, 0, 'nothing was created');
+  });
+});
+
+describe('mcp-podman server, through a running instance', () => {
+  let podman: TestPodman;
+  let dir: string;
+  let server: HttpServerProcess;
+  let env: Record<string, string>;
+  const token = 'cli-test-token-0123456789';
+
+  before(async () => {
+    const busybox = await ensureBusybox();
+    podman = await startPodman();
+    dir = await mkdtemp(join(tmpdir(), 'mcp-podman-cli-api-'));
+    const templates = await writeTemplates(dir, { busybox, everything: busybox });
+    server = await startHttpServer(
+      [
+        '--socket-path',
+        podman.socketPath,
+        '--no-builtin-catalog',
+        '--auth-token',
+        token,
+        '--log-level',
+        'info',
+      ],
+      { MCP_PODMAN_TEMPLATES: templates, HEALTH_CHECK_INTERVAL: '1' },
+    );
+    env = { MCP_PODMAN_URL: server.url, MCP_PODMAN_AUTH_TOKEN: token, XDG_CONFIG_HOME: dir };
+  });
+
+  after(async () => {
+    await server?.stop();
+    const leftovers = await podman.sweep();
+    await podman.stop();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(leftovers, 0, 'tests must remove every container they create');
+  });
+
+  it('adds, lists, shows, logs and removes a service through the API', async () => {
+    const add = await cli(['server', 'add', 'web', '--template', 'web', '--replicas', '2', '--json'], env);
+    assert.equal(add.code, 0, add.stderr);
+    const created = JSON.parse(add.stdout);
+    assert.equal(created.name, 'web');
+    assert.equal(created.replicas_desired, 2);
+
+    const ls = await cli(['server', 'ls'], env);
+    assert.equal(ls.code, 0, ls.stderr);
+    assert.match(ls.stdout, /^NAME\s+/m, 'a table by default');
+    assert.match(ls.stdout, /\bweb\b/);
+
+    const status = await cli(['server', 'status', 'web', '--json'], env);
+    const view = JSON.parse(status.stdout);
+    assert.equal(view.replicas.length, 2);
+    assert.equal(view.routes.host, 'web.localhost');
+
+    const logs = await cli(['server', 'logs', 'web', '--json'], env);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /started replica-[01]/);
+
+    const wrong = await cli(['server', 'ls'], { ...env, MCP_PODMAN_AUTH_TOKEN: 'wrong-token-wrong-token' });
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /UNAUTHORIZED/);
+
+    const rmWeb = await cli(['server', 'rm', 'web'], env);
+    assert.equal(rmWeb.code, 0, rmWeb.stderr);
+    assert.equal((await listContainers(podman.client)).length, 0, 'the service containers are gone');
+    const missing = await cli(['server', 'status', 'web'], env);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /NOT_FOUND/);
   });
 });

@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema,
+  ElicitRequestSchema,
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -27,7 +28,10 @@ async function startGateway(args: string[]) {
   });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: 'gateway-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
+  const client = new Client(
+    { name: 'gateway-test', version: '1.0.0' },
+    { capabilities: { sampling: {}, elicitation: { form: {} } } },
+  );
   let listChanged = 0;
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
     listChanged++;
@@ -36,6 +40,10 @@ async function startGateway(args: string[]) {
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
     logs.push(n.params);
   });
+  client.setRequestHandler(ElicitRequestSchema, async () => ({
+    action: 'accept',
+    content: { name: 'Ada Lovelace' },
+  }));
   client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
     model: 'test-model',
     role: 'assistant',
@@ -244,6 +252,12 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
         textOf(sampled),
         /sampled:/,
         'the sampling request reached our client and the answer went back',
+      );
+      const elicited = await call(gw.client, 'everything_trigger-elicitation-request', {});
+      assert.match(
+        textOf(elicited),
+        /Ada Lovelace/,
+        'the elicitation reached our client and its answer went back',
       );
 
       await call(gw.client, 'everything_toggle-simulated-logging', {});

@@ -360,11 +360,11 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       );
 
       const secrets = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
-      assert.ok(secrets.some((s) => s.Spec.Name === 'mcp-podman-gw-cfg-tok-API_TOKEN'));
+      assert.ok(secrets.some((s) => /^mcp-podman-gw-cfg-\d+-tok-API_TOKEN$/.test(s.Spec.Name)));
       await call(gw.client, 'registry_remove', { entry_id: 'needs-token' });
       const after = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
       assert.ok(
-        !after.some((s) => s.Spec.Name.startsWith('mcp-podman-gw-cfg-tok')),
+        !after.some((s) => /^mcp-podman-gw-cfg-\d+-tok-/.test(s.Spec.Name)),
         'removal deletes its secrets',
       );
     } finally {

@@ -104,19 +104,37 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         `Prefix "${prefix}" is not usable: it must match ${PREFIX_RE} and not be ${[...RESERVED_PREFIXES].join(' or ')}. Pass another prefix.`,
       );
     }
-    if (this.mounts.has(prefix)) {
+    if (this.mounts.has(prefix) || this.adding.has(prefix)) {
       throw new McpPodmanError(
         'CONFLICT',
-        `Prefix "${prefix}" is already mounted (${this.mounts.get(prefix)!.mount.entry.id}). Pass another prefix, or registry_remove it first.`,
+        `Prefix "${prefix}" is already mounted or being added${this.mounts.has(prefix) ? ` (${this.mounts.get(prefix)!.mount.entry.id})` : ''}. Pass another prefix, or registry_remove it first.`,
       );
     }
+    // Reserved until this call ends, so a concurrent add of the same prefix cannot interleave.
+    this.adding.add(prefix);
+    try {
+      return await this.addReserved(entry, prefix, request, ctx, started);
+    } finally {
+      this.adding.delete(prefix);
+    }
+  }
+
+  private readonly adding = new Set<string>();
+
+  private async addReserved(
+    entry: CatalogEntry,
+    prefix: string,
+    request: AddRequest,
+    ctx: { signal: AbortSignal; progress: (message: string) => void; sessionId?: string },
+    started: number,
+  ) {
     const warm = this.claimStandby(entry, request);
     if (warm) {
       warm.claim(prefix, this.deps.config.gateway.idleTimeoutMs);
       const record: MountRecord = {
         mount: warm,
         secrets: [],
-        volumes: [],
+        volumes: warm.options.volumes,
         toolNames: [],
         collisions: [],
         owner: ctx.sessionId,
@@ -124,7 +142,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       };
       this.mounts.set(prefix, record);
       this.publish(record);
-      void this.fillStandby(entry);
+      this.fillStandby(entry).catch((err) =>
+        this.deps.log.warn({ err, entry: entry.id }, 'warm pool refill failed'),
+      );
       return this.summary(record, Math.round(performance.now() - started));
     }
     const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
@@ -163,8 +183,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.mounts.set(prefix, record);
       try {
         await mount.start(ctx.signal);
+        if (this.closed || this.mounts.get(prefix) !== record) {
+          throw new McpPodmanError(
+            'CANCELLED',
+            `${entry.name} was removed (or the gateway closed) while it started.`,
+          );
+        }
       } catch (err) {
-        this.mounts.delete(prefix);
+        if (this.mounts.get(prefix) === record) this.mounts.delete(prefix);
         await mount.remove();
         throw err;
       }
@@ -259,15 +285,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const { env } = this.splitEnv(entry, {});
       const volumes = this.resolveVolumes(entry, {});
       while (pool.length < want && !this.closed) {
-        const mount = this.newMount({
-          entry,
-          prefix: `warm${++this.standbyCounter}`,
-          image,
-          env,
-          secretEnv: {},
-          volumes,
-        });
+        const secretEnv = Object.fromEntries(
+          entry.secrets.filter((x) => x.type === 'env').map((x) => [x.target ?? x.name, x.name]),
+        );
+        const mount = this.newMount(
+          { entry, prefix: `warm${++this.standbyCounter}`, image, env, secretEnv, volumes },
+          { standby: true },
+        );
         await mount.start();
+        if (this.closed) {
+          await mount.remove();
+          return;
+        }
         pool.push(mount);
       }
     } finally {
@@ -295,6 +324,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private splitEnv(
     entry: CatalogEntry,
     given: Record<string, string>,
+    alreadySet: Set<string> = new Set(),
   ): { env: Record<string, string>; secretValues: Record<string, string> } {
     const unknown = Object.keys(given).filter((k) => !(k in entry.env));
     if (unknown.length) {
@@ -310,7 +340,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const [name, spec] of Object.entries(entry.env)) {
       const value = given[name] ?? spec.default;
       if (value === undefined) {
-        if (spec.required) missing.push(name);
+        if (spec.required && !alreadySet.has(name)) missing.push(name);
         continue;
       }
       if (spec.secret) secretValues[name] = value;
@@ -516,8 +546,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const record of records) {
       const old = record.mount;
       const current = { ...old.options.env };
-      const { env, secretValues } = this.splitEnv(old.entry, { ...current, ...given });
       const secretEnv = { ...old.options.secretEnv };
+      // Secret values already stored count as given: they are not asked for again.
+      const { env, secretValues } = this.splitEnv(
+        old.entry,
+        { ...current, ...given },
+        new Set(Object.keys(secretEnv)),
+      );
       for (const [variable, value] of Object.entries(secretValues)) {
         const name = secretName(this.id, old.prefix, variable);
         this.deps.redactor.remember(value);
@@ -525,7 +560,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (!record.secrets.includes(name)) record.secrets.push(name);
         secretEnv[variable] = name;
       }
-      await old.remove();
       const mount = this.newMount({
         entry: old.entry,
         prefix: old.prefix,
@@ -534,7 +568,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         secretEnv,
         volumes: record.volumes,
       });
+      // Swapped first, so calls meanwhile wait for the new container instead of hitting a removed one.
       record.mount = mount;
+      const sessionMounts = [...record.sessions.values()];
+      record.sessions.clear();
+      await Promise.all([old.remove(), ...sessionMounts.map((m) => m.remove())]);
       await mount.start(ctx.signal);
       this.publish(record);
       out.push(old.prefix);
@@ -652,7 +690,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       });
       const prefix = c.Labels?.[GATEWAY_LABELS.mount];
       if (prefix)
-        await deleteSecrets(podman, await secretsWithPrefix(podman, `${secretName(this.id, prefix, '')}`));
+        await deleteSecrets(
+          podman,
+          await secretsWithPrefix(podman, secretName(this.id, prefix, '', Number(pidText))),
+        );
       removed.push(c.Id);
     }
     if (removed.length)

@@ -4,8 +4,9 @@ import type { PodmanClient } from '../podman/client.js';
  * Podman secrets that carry a mount's secret env values. The value goes to Podman once and reaches
  * the container as an env variable; it never sits in a container spec, a label or a result.
  */
-export function secretName(gatewayId: string, prefix: string, variable: string): string {
-  return `mcp-podman-${gatewayId}-${prefix}-${variable}`;
+export function secretName(gatewayId: string, prefix: string, variable: string, pid = process.pid): string {
+  // The pid keeps two gateways with the same id (two clients each starting one) out of each other's way.
+  return `mcp-podman-${gatewayId}-${pid}-${prefix}-${variable}`;
 }
 
 export async function putSecret(client: PodmanClient, name: string, value: string): Promise<void> {

@@ -92,7 +92,8 @@ export class Mount extends EventEmitter<MountEvents> {
     this.entry = options.entry;
     this.prefix = options.prefix;
     this.sessionId = options.sessionId;
-    this.containerName = `mcp-podman-${options.gatewayId}-${options.prefix}${options.sessionId ? `-${options.sessionId.slice(0, 8)}` : ''}`;
+    // The pid keeps two gateways with the same id (two clients each starting one) apart.
+    this.containerName = `mcp-podman-${options.gatewayId}-${process.pid}-${options.prefix}${options.sessionId ? `-${options.sessionId.slice(0, 8)}` : ''}`;
   }
 
   /** Starts the container and the session, and discovers the offer. On failure nothing is left behind. */
@@ -116,14 +117,21 @@ export class Mount extends EventEmitter<MountEvents> {
         okStatuses: [404],
       })
       .catch(() => undefined);
-    const created = await podman.json<{ Id: string }>('POST', '/libpod/containers/create', {
-      body: spec,
-      signal,
-      notFound: {
-        code: 'IMAGE_NOT_FOUND',
-        message: `Image "${this.options.image}" is not present. Add the entry again to pull or build it.`,
-      },
-    });
+    const created = await podman
+      .json<{ Id: string }>('POST', '/libpod/containers/create', { body: spec, signal })
+      .catch((err: unknown) => {
+        // A 404 here can also be a missing secret or network; only a missing image means "add it again".
+        if (isMcpPodmanError(err) && err.code === 'NOT_FOUND' && /image/i.test(String(err.details.podman))) {
+          throw new McpPodmanError(
+            'IMAGE_NOT_FOUND',
+            `Image "${this.options.image}" is not present. Add the entry again to pull or build it.`,
+            {
+              details: err.details,
+            },
+          );
+        }
+        throw err;
+      });
     this.containerId = created.Id;
     try {
       if (this.entry.transport.type === 'stdio')
@@ -298,17 +306,8 @@ export class Mount extends EventEmitter<MountEvents> {
         `${this.entry.name} (${this.prefix}) keeps failing and was given up on: ${this.lastError}. Fix the entry, then registry_remove and registry_add it.`,
       );
     }
-    if (this.state === 'idle') await this.start(signal);
-    if (this.state === 'restarting' || this.state === 'starting') {
-      await this.tearingDown;
-      clearTimeout(this.restartTimer);
-      await this.start(signal).catch((err) => {
-        this.scheduleRestart((err as Error).message);
-        throw new McpPodmanError(
-          'UNAVAILABLE',
-          `${this.entry.name} (${this.prefix}) is restarting after a failure and is not back yet: ${(err as Error).message}. Try again shortly.`,
-        );
-      });
+    if (this.state === 'idle' || this.state === 'restarting' || this.state === 'starting') {
+      await raceSignal(this.relaunch(), signal);
     }
     if (!this.client)
       throw new McpPodmanError(
@@ -316,6 +315,31 @@ export class Mount extends EventEmitter<MountEvents> {
         `${this.entry.name} (${this.prefix}) is not connected. Try again shortly.`,
       );
     return this.client;
+  }
+
+  private relaunching?: Promise<void>;
+
+  /**
+   * One shared (re)start for every call that needs the server: it does not follow any one caller's
+   * signal (a caller that gives up must not fail the others), and a failure schedules one restart.
+   */
+  private relaunch(): Promise<void> {
+    this.relaunching ??= (async () => {
+      await this.tearingDown;
+      clearTimeout(this.restartTimer);
+      try {
+        await this.start();
+      } catch (err) {
+        this.scheduleRestart((err as Error).message);
+        throw new McpPodmanError(
+          'UNAVAILABLE',
+          `${this.entry.name} (${this.prefix}) could not be started: ${(err as Error).message}. It is retried in the background; try again shortly.`,
+        );
+      } finally {
+        this.relaunching = undefined;
+      }
+    })();
+    return this.relaunching;
   }
 
   /** Runs one request against the server with the mount's timeout, progress and cancellation. */
@@ -422,7 +446,9 @@ export class Mount extends EventEmitter<MountEvents> {
     this.idleTimer = setTimeout(() => {
       if (this.inFlight === 0 && this.state === 'ready') {
         this.options.log.info({ mount: this.prefix }, 'stopping idle mount');
-        void this.teardown().then(() => this.setState('idle'));
+        // Idle at once: a call arriving during the teardown waits for it, then starts the server again.
+        this.setState('idle');
+        this.tearingDown = this.teardown();
       }
     }, this.options.timeouts.idleMs);
     this.idleTimer.unref();
@@ -528,3 +554,13 @@ type RequestOpts = {
   resetTimeoutOnProgress: boolean;
   onprogress?: (p: { progress: number; total?: number; message?: string }) => void;
 };
+
+/** Waits for a shared promise, but lets one caller stop waiting when its own signal aborts. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new McpPodmanError('CANCELLED', 'The call was cancelled.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new McpPodmanError('CANCELLED', 'The call was cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { McpPodmanError } from '../errors.js';
+import { ERROR_CODES, McpPodmanError } from '../errors.js';
 import { table } from '../tools/render.js';
 import { defineTool, MUTATING, READ_ONLY, type ToolDef } from '../tools/types.js';
 import { prefixSchema } from './catalog-schema.js';
@@ -132,19 +132,18 @@ const exec = defineTool({
     const result = await ctx.gateway().exec(args.tool_name, args.arguments, {
       signal: ctx.signal,
       session: ctx.session,
+      sessionId: ctx.session?.id,
       sendProgress: (p, t, m) => ctx.progress(p, t, m),
     });
     if (result.isError) {
       const error = (result.structuredContent as { error?: { code: string; message: string } } | undefined)
         ?.error;
       const text = result.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
-      throw new McpPodmanError(
-        error?.code === 'TOOL_DISABLED' ? 'TOOL_DISABLED' : 'UPSTREAM_ERROR',
-        error?.message ?? text,
-        {
-          details: { result },
-        },
-      );
+      // Our own coded errors (TIMEOUT, UNAVAILABLE...) keep their code; a server's own failure is upstream.
+      const code = ERROR_CODES.find((c) => c === error?.code) ?? 'UPSTREAM_ERROR';
+      throw new McpPodmanError(code, error?.message ?? text, {
+        details: { result },
+      });
     }
     const text = result.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
     return { text, data: { tool: args.tool_name, result } };

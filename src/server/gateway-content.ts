@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpPodmanError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { Redactor } from '../tools/redact.js';
 import type { CallExtra, DownstreamSession } from './registry.js';
 
 /** The client session behind a request, for what a mounted server asks of the client. */
@@ -29,6 +30,7 @@ export function serveGatewayContent(
   server: Server,
   gateway: Gateway,
   log: { debug(o: object, m: string): void },
+  redactor: Redactor,
 ): () => void {
   const extraFor = (
     extra: { signal: AbortSignal; sessionId?: string; _meta?: { progressToken?: string | number } },
@@ -42,9 +44,13 @@ export function serveGatewayContent(
   });
   const asProtocolError = (err: unknown): never => {
     if (isMcpPodmanError(err)) {
-      throw new McpError(err.code === 'NOT_FOUND' ? -32002 : -32603, `${err.code}: ${err.message}`, {
-        code: err.code,
-      });
+      throw new McpError(
+        err.code === 'NOT_FOUND' ? -32002 : -32603,
+        redactor.scrub(`${err.code}: ${err.message}`),
+        {
+          code: err.code,
+        },
+      );
     }
     throw err;
   };
@@ -68,7 +74,7 @@ export function serveGatewayContent(
       .sendLoggingMessage({
         level: m.level as 'info',
         logger: m.logger ? `${m.prefix}/${m.logger}` : m.prefix,
-        data: m.data,
+        data: redactor.scrubDeep(m.data),
       })
       .catch((err) => log.debug({ err }, 'could not forward a log message'));
   };

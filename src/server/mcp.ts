@@ -52,7 +52,11 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
     },
   );
 
-  const sessionIds = new Set<string>();
+  // Known once the client has initialized; containers that served only this session go with it.
+  let sessionId: string | undefined;
+  server.oninitialized = () => {
+    sessionId = server.transport?.sessionId;
+  };
 
   server.setRequestHandler(methodOnly('tools/list'), async (raw) => {
     paramsOf(ListToolsRequestSchema, raw);
@@ -87,7 +91,6 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
       );
     }
     const progressToken = request.params._meta?.progressToken;
-    if (extra.sessionId) sessionIds.add(extra.sessionId);
     const started = performance.now();
     const stop = app.metrics.toolDuration.startTimer({ tool: name });
     const result = await entry.call(request.params.arguments ?? {}, {
@@ -124,13 +127,12 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
     server.sendToolListChanged().catch(() => undefined);
   };
   tools.on('changed', onChanged);
-  const unhookGateway = gateway ? serveGatewayContent(server, gateway, app.log) : undefined;
+  const unhookGateway = gateway ? serveGatewayContent(server, gateway, app.log, app.redactor) : undefined;
   app.metrics.activeSessions.inc({ transport: transportName });
   server.onclose = () => {
     tools.off('changed', onChanged);
     unhookGateway?.();
-    // Containers that served only this session (perSession entries) go with it.
-    for (const id of sessionIds) void app.gateway?.releaseSession(id);
+    if (sessionId) void app.gateway?.releaseSession(sessionId);
     app.metrics.activeSessions.dec({ transport: transportName });
   };
   server.onerror = (err) => app.log.debug({ err }, 'MCP protocol error');

@@ -216,6 +216,32 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     });
     assert.equal(huge.status, 413);
     assert.match(huge.json.error.message, /too large/);
+    // A browser can send text/plain to any origin without a preflight: only JSON is taken.
+    const plain = await http(`${base}/containers`, {
+      method: 'POST',
+      body: JSON.stringify({ service_name: 'x', template: 'web' }),
+      headers: { 'content-type': 'text/plain' },
+    });
+    assert.equal(plain.status, 415);
+    // Another local page (a proxied *.localhost service, another port) is not this server's origin.
+    for (const origin of ['http://web.localhost:' + new URL(base).port, 'http://localhost:1']) {
+      const cross = await api(
+        base,
+        'POST',
+        '/containers',
+        { service_name: 'x', template: 'web' },
+        { origin },
+      );
+      assert.equal(cross.status, 403, origin);
+    }
+    // Host paths are not for API callers unless the operator allows folders.
+    const bind = await api(base, 'POST', '/containers/rooted/start', {
+      image: 'localhost/mcp-podman-test/busybox:latest',
+      port: 80,
+      volumes: { '/': '/host' },
+    });
+    assert.equal(bind.status, 403);
+    assert.match(bind.json.error.message, /MCP_PODMAN_BIND_ROOTS/);
     const badName = await api(base, 'POST', '/containers', { service_name: 'Bad_Name', template: 'web' });
     assert.equal(badName.status, 400);
     assert.match(badName.json.error.message, /service_name/);

@@ -61,13 +61,14 @@ describe('mcp-podman install --quadlet', () => {
     assert.deepEqual(Object.keys(unit), ['Unit', 'Container', 'Service', 'Install']);
     const c = unit.Container!;
     assert.deepEqual(c.Image, ['localhost/mcp-podman:latest']);
-    assert.deepEqual(c.PublishPort, ['127.0.0.1:9123:8913'], 'published on loopback only');
+    assert.deepEqual(c.Network, ['host'], 'it reaches the replicas it publishes on the host loopback');
+    assert.equal(c.PublishPort, undefined);
     assert.deepEqual(c.Volume, ['%t/podman/podman.sock:/run/podman/podman.sock:rw']);
     assert.deepEqual(c.UserNS, ['keep-id']);
     assert.deepEqual(c.Secret, ['tok,type=env,target=MCP_PODMAN_AUTH_TOKEN']);
     assert.match(
       c.Exec![0]!,
-      /^serve --transport http --host 0\.0\.0\.0 --port 8913 --socket-path \/run\/podman\/podman\.sock$/,
+      /^serve --transport http --host 127\.0\.0\.1 --port 9123 --socket-path \/run\/podman\/podman\.sock$/,
     );
     assert.match(c.HealthCmd![0]!, /\/health$/);
     assert.deepEqual(unit.Unit!.Requires, ['podman.socket']);
@@ -79,7 +80,7 @@ describe('mcp-podman install --quadlet', () => {
     const unit = parseIni(out.stdout);
     assert.deepEqual(unit.Container!.Volume, ['/run/podman/podman.sock:/run/podman/podman.sock:rw']);
     assert.deepEqual(unit.Container!.User, ['0']);
-    assert.deepEqual(unit.Container!.PublishPort, ['127.0.0.1:8913:8913']);
+    assert.match(unit.Container!.Exec![0]!, /--host 127\.0\.0\.1 --port 8913 /);
     assert.deepEqual(unit.Container!.Secret, ['mcp-podman-token,type=env,target=MCP_PODMAN_AUTH_TOKEN']);
     assert.deepEqual(unit.Install!.WantedBy, ['multi-user.target']);
   });
@@ -91,12 +92,12 @@ describe('mcp-podman install --quadlet', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, new RegExp(`Wrote ${path}`));
     assert.match(first.stderr, /podman secret create mcp-podman-token/);
-    assert.deepEqual(parseIni(await readFile(path, 'utf8')).Container!.PublishPort, ['127.0.0.1:9124:8913']);
+    assert.match(parseIni(await readFile(path, 'utf8')).Container!.Exec![0]!, /--port 9124 /);
     const again = await cli(['install', '--quadlet', '--port', '9125'], env);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /CONFLICT: .*--force/);
     assert.equal((await cli(['install', '--quadlet', '--port', '9125', '--force'], env)).code, 0);
-    assert.deepEqual(parseIni(await readFile(path, 'utf8')).Container!.PublishPort, ['127.0.0.1:9125:8913']);
+    assert.match(parseIni(await readFile(path, 'utf8')).Container!.Exec![0]!, /--port 9125 /);
     const unsaid = await cli(['install'], env);
     assert.equal(unsaid.code, 2);
     assert.match(unsaid.stderr, /--quadlet/);

@@ -14,6 +14,12 @@ const DROP_REQUEST = new Set([
   'content-length',
   'authorization',
   'accept-encoding',
+  // Set by us below; a client's own values would let it claim any address to the service.
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'forwarded',
 ]);
 // fetch decodes compressed bodies, so the length and encoding upstream sent no longer apply.
 const DROP_RESPONSE = new Set([
@@ -30,10 +36,15 @@ export const PROXY_MAX_BODY = 4 * 1024 * 1024;
  * Forwards a request to a replica on its loopback port, streaming the answer back (an SSE stream
  * of an MCP server stays a stream). The request body is read with a cap first.
  */
-export async function forward(req: Request, port: number, pathAndQuery: string): Promise<Response> {
+export async function forward(
+  req: Request,
+  port: number,
+  pathAndQuery: string,
+  options: { apiOrigin?: boolean } = {},
+): Promise<Response> {
   const headers = new Headers();
   req.headers.forEach((value, key) => {
-    if (!DROP_REQUEST.has(key)) headers.set(key, value);
+    if (!DROP_REQUEST.has(key) && !(options.apiOrigin && key === 'cookie')) headers.set(key, value);
   });
   const url = new URL(req.url);
   headers.set('x-forwarded-host', req.headers.get('host') ?? url.host);
@@ -62,8 +73,16 @@ export async function forward(req: Request, port: number, pathAndQuery: string):
   }
   const out = new Headers();
   upstream.headers.forEach((value, key) => {
-    if (!DROP_RESPONSE.has(key)) out.append(key, value);
+    if (DROP_RESPONSE.has(key)) return;
+    // Served on the API's own origin (/servers/...): a service must not set cookies or CORS there.
+    if (options.apiOrigin && (key === 'set-cookie' || key.startsWith('access-control-'))) return;
+    out.append(key, value);
   });
+  if (options.apiOrigin) {
+    // Whatever a service answers, it cannot run as script with the API's origin.
+    out.set('content-security-policy', 'sandbox');
+    out.set('x-content-type-options', 'nosniff');
+  }
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,

@@ -65,6 +65,7 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
 }
 
 class TooLarge extends Error {}
+class NotJson extends Error {}
 
 async function readBody(req: Request, optional: boolean): Promise<unknown> {
   if (Number(req.headers.get('content-length') ?? 0) > API_MAX_BODY) throw new TooLarge();
@@ -77,6 +78,8 @@ async function readBody(req: Request, optional: boolean): Promise<unknown> {
       'The request needs a JSON body. GET /openapi.json describes it.',
     );
   }
+  // Only JSON: a browser can send text/plain or a form to any origin without asking first.
+  if (!/^application\/([\w.+-]+\+)?json\b/i.test(req.headers.get('content-type') ?? '')) throw new NotJson();
   try {
     return JSON.parse(text);
   } catch {
@@ -105,6 +108,12 @@ export function registerRoutes(hono: Hono, app: App, routes: ApiRoute[]): void {
         return await route.handle({ params, query, body, signal: c.req.raw.signal, c });
       } catch (err) {
         if (err instanceof TooLarge) return tooLarge();
+        if (err instanceof NotJson) {
+          return Response.json(
+            { error: { code: 'INVALID_PARAMS', message: 'Send the body as application/json.' } },
+            { status: 415 },
+          );
+        }
         return errorResponse(app, toMcpPodmanError(err));
       }
     });

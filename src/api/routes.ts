@@ -216,7 +216,10 @@ export function apiRoutes(app: App, services: ServiceManager): ApiRoute[] {
         return streamSSE(c, async (stream) => {
           const done = new AbortController();
           stream.onAbort(() => done.abort());
-          app.shutdown.signal.addEventListener('abort', () => done.abort(), { once: true });
+          app.shutdown.signal.addEventListener('abort', () => done.abort(), {
+            once: true,
+            signal: done.signal,
+          });
           // A client that reads slower than the replicas log loses lines rather than growing our memory.
           let writing: Promise<unknown> = Promise.resolve();
           let pending = 0;

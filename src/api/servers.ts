@@ -74,15 +74,17 @@ export class ServerEndpoints {
       } else {
         ({ id: replicaId, port } = await this.services.pick(name, ['mcp-http']));
       }
-      const res = await forward(c.req.raw, port, path);
+      const res = await forward(c.req.raw, port, path, { apiOrigin: true });
       const created = res.headers.get('mcp-session-id');
       if (created && !sessionId) this.remember(created, name, replicaId);
       if (sessionId && c.req.method === 'DELETE' && res.ok) this.sticky.delete(sessionId);
       this.count(name, res.status < 400, started);
       return res;
     } catch (err) {
-      this.count(name, false, started);
-      return errorResponse(this.app, toMcpPodmanError(err));
+      const coded = toMcpPodmanError(err);
+      // No series for names that are not services: a client could otherwise grow /metrics forever.
+      if (coded.code !== 'NOT_FOUND' && coded.code !== 'INVALID_PARAMS') this.count(name, false, started);
+      return errorResponse(this.app, coded);
     }
   }
 

@@ -121,6 +121,12 @@ export const ConfigSchema = z
           .describe(
             'CPU limit in cores of a service replica unless the template sets one (env DEFAULT_CPU_LIMIT)',
           ),
+        bindRoots: z
+          .array(z.string().startsWith('/'))
+          .default([])
+          .describe(
+            'Host folders that API requests may bind-mount into services (env MCP_PODMAN_BIND_ROOTS, comma-separated); none by default',
+          ),
         network: z
           .string()
           .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be a network name')

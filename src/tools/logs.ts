@@ -56,6 +56,9 @@ export const logArgs = {
     .describe('With follow: return once this many lines were read (the tail included)'),
 };
 
+/** Longest partial line kept while waiting for its end. */
+const MAX_PENDING_LINE = 64 * 1024;
+
 export type LogArgs = z.infer<z.ZodObject<typeof logArgs>>;
 
 function isValidRegex(v: string): boolean {
@@ -130,7 +133,10 @@ export async function collectLogs(options: CollectOptions): Promise<CollectedLog
     for await (const frame of demux(res.body)) {
       const text = pending[frame.stream] + frame.data.toString('utf8');
       const parts = text.split('\n');
-      pending[frame.stream] = parts.pop() ?? '';
+      const rest = parts.pop() ?? '';
+      // A line that never ends is cut into pieces rather than held whole in memory.
+      if (rest.length > MAX_PENDING_LINE) parts.push(rest);
+      pending[frame.stream] = rest.length > MAX_PENDING_LINE ? '' : rest;
       for (const line of parts) {
         emit(line);
         if (args.follow && args.maxLines && ++newLines >= args.maxLines) {

@@ -60,18 +60,11 @@ export function hostAndOriginGuard(
       );
     }
     const origin = c.req.header('origin');
-    if (origin && origin !== 'null' && !origins.has('*') && !origins.has(origin)) {
-      let originHost = '';
-      try {
-        originHost = new URL(origin).hostname;
-      } catch {
-        // an unparsable origin is refused below
-      }
-      if (!isLoopback(originHost) && !originHost.endsWith('.localhost')) {
-        return jsonError('FORBIDDEN', `Origin "${origin}" is not allowed. Add it with --allowed-origins.`);
-      }
-    } else if (origin === 'null') {
-      return jsonError('FORBIDDEN', 'Origin "null" is not allowed.');
+    if (
+      origin !== undefined &&
+      !originAllowed(origin, c.req.header('host') ?? '', origins, Boolean(config.authToken))
+    ) {
+      return jsonError('FORBIDDEN', `Origin "${origin}" is not allowed. Add it with --allowed-origins.`);
     }
     await next();
   };
@@ -82,6 +75,33 @@ export function hostAndOriginGuard(
  * EventSource, which cannot send headers. Everywhere else a token in a URL is ignored.
  */
 const QUERY_TOKEN_ROUTE = /^\/containers\/[^/]+\/logs$/;
+
+/**
+ * A browser origin may talk to this server only if it is this server: the same host and port as the
+ * request's Host, or a loopback name on the same port. Any other page on this machine (another port,
+ * a `*.localhost` service we proxy) is a different origin and is refused unless the operator allows it.
+ * `*` allows every origin, but only where a token protects the server.
+ */
+export function originAllowed(
+  origin: string,
+  hostHeader: string,
+  allowed: Set<string>,
+  hasToken: boolean,
+): boolean {
+  if (allowed.has(origin.replace(/\/$/, ''))) return true;
+  if (allowed.has('*')) return hasToken;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false; // "null" and anything unparsable
+  }
+  const host = hostHeader.trim().toLowerCase();
+  if (url.host.toLowerCase() === host) return true;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const hostPort = host.startsWith('[') ? host.slice(host.indexOf(']') + 2) : (host.split(':')[1] ?? '80');
+  return isLoopback(url.hostname.replace(/^\[|\]$/g, '')) && port === hostPort;
+}
 
 /** Bearer-token check, in constant time. Without a configured token it lets everything through. */
 export function bearerAuth(token: string | undefined): MiddlewareHandler {

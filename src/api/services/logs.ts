@@ -38,7 +38,13 @@ async function streamLines(options: {
   try {
     for await (const frame of demux(res.body)) {
       const parts = (pending[frame.stream] + frame.data.toString('utf8')).split('\n');
-      pending[frame.stream] = parts.pop() ?? '';
+      let rest = parts.pop() ?? '';
+      // Output that never ends its line is passed on in pieces instead of growing without bound.
+      while (rest.length > MAX_LINE_CHARS) {
+        parts.push(rest.slice(0, MAX_LINE_CHARS));
+        rest = rest.slice(MAX_LINE_CHARS);
+      }
+      pending[frame.stream] = rest;
       for (const line of parts)
         options.onLine({ replica: target.replica, line: line.slice(0, MAX_LINE_CHARS) });
     }
@@ -46,7 +52,7 @@ async function streamLines(options: {
     if (!options.signal.aborted) throw err;
   }
   for (const rest of Object.values(pending))
-    if (rest) options.onLine({ replica: target.replica, line: rest });
+    if (rest) options.onLine({ replica: target.replica, line: rest.slice(0, MAX_LINE_CHARS) });
 }
 
 /** The last `tail` lines of every replica, replica by replica, capped at MAX_LINES in all. */

@@ -36,7 +36,21 @@ export const StartServiceSchema = z
     cpu_limit: cpuLimit.optional(),
     restart_policy: z.enum(RESTART_POLICIES).optional().describe('Podman restart policy'),
     health_check_path: z.string().startsWith('/').max(512).optional().describe('Path polled for health'),
-    labels: z.record(z.string().min(1).max(253), z.string().max(4096)).optional().describe('Extra labels'),
+    labels: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          // These steer our own bookkeeping (ownership, orphan sweeps) and Traefik's routes.
+          .refine(
+            (k) => !/^(io\.mcp-podman\.|traefik\.)/.test(k),
+            'io.mcp-podman.* and traefik.* labels are set by mcp-podman',
+          ),
+        z.string().max(4096),
+      )
+      .optional()
+      .describe('Extra labels (not io.mcp-podman.* or traefik.*)'),
     command: z.array(z.string().max(4096)).max(64).optional().describe('Replaces the image entrypoint'),
     args: z.array(z.string().max(4096)).max(256).optional().describe('Arguments after the entrypoint'),
     replicas: z.number().int().min(1).max(10).default(1).describe('Containers to run'),

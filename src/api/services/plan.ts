@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { McpPodmanError } from '../../errors.js';
 import type { CatalogEntry } from '../../gateway/catalog-schema.js';
@@ -171,7 +173,7 @@ export async function planFromImage(
       port: request.port,
       env: plain,
       secretEnv: {},
-      volumes: request.volumes ?? {},
+      volumes: await allowedBinds(request.volumes ?? {}, ctx.config.api.bindRoots),
       ...(request.memory_limit ? { memoryLimit: request.memory_limit } : {}),
       ...(request.cpu_limit !== undefined ? { cpuLimit: request.cpu_limit } : {}),
       restartPolicy: request.restart_policy ?? 'unless-stopped',
@@ -182,4 +184,36 @@ export async function planFromImage(
       replicas: request.replicas,
     },
   };
+}
+
+/**
+ * Host paths an API caller asks to mount. Off unless the operator names folders that may be shared
+ * (a bind of / or of the Podman socket would hand the caller the host); a path counts by where it
+ * really leads, symlinks resolved.
+ */
+async function allowedBinds(
+  volumes: Record<string, string>,
+  roots: string[],
+): Promise<Record<string, string>> {
+  const entries = Object.entries(volumes);
+  if (entries.length === 0) return volumes;
+  if (roots.length === 0) {
+    throw new McpPodmanError(
+      'FORBIDDEN',
+      'Bind mounts through the API are off. The operator can allow host folders with MCP_PODMAN_BIND_ROOTS (or api.bindRoots).',
+    );
+  }
+  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => resolve(r))));
+  for (const [host] of entries) {
+    const real = await realpath(host).catch(() => {
+      throw new McpPodmanError('INVALID_PARAMS', `Host path ${host} does not exist.`);
+    });
+    if (!realRoots.some((root) => real === root || real.startsWith(`${root}/`))) {
+      throw new McpPodmanError(
+        'FORBIDDEN',
+        `Host path ${host} is outside the folders the operator allows (MCP_PODMAN_BIND_ROOTS).`,
+      );
+    }
+  }
+  return volumes;
 }

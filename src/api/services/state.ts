@@ -1,4 +1,5 @@
 import type { PodmanClient } from '../../podman/client.js';
+import { LABELS } from '../../podman/labels.js';
 import type { TemplateKind } from '../templates.js';
 import { NO_TEMPLATE, SERVICE_LABELS } from './labels.js';
 import type { Replica, Service, ServiceState } from './model.js';
@@ -30,7 +31,8 @@ const STOP_EXIT_CODES = new Set([0, 130, 137, 143]);
 export async function listServiceContainers(podman: PodmanClient, name?: string): Promise<ListedContainer[]> {
   const label = name ? `${SERVICE_LABELS.service}=${name}` : SERVICE_LABELS.service;
   return podman.json<ListedContainer[]>('GET', '/libpod/containers/json', {
-    query: { all: true, filters: { label: [label] } },
+    // Only containers we created: a service label alone could be put on any container by anyone.
+    query: { all: true, filters: { label: [label, `${LABELS.managed}=true`] } },
   });
 }
 

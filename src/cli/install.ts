@@ -6,8 +6,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { McpPodmanError } from '../errors.js';
 import { note } from './output.js';
 
-/** Where the server listens inside its container; the host side is chosen with --port. */
-const CONTAINER_PORT = 8913;
 const SOCKET_IN_CONTAINER = '/run/podman/podman.sock';
 const TOKEN_ENV = 'MCP_PODMAN_AUTH_TOKEN';
 

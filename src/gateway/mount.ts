@@ -104,17 +104,21 @@ export class Mount extends EventEmitter<MountEvents> {
     return this.starting;
   }
 
-  private async launch(signal?: AbortSignal): Promise<void> {
+  private async launch(callerSignal?: AbortSignal): Promise<void> {
     this.stopping = false;
     this.setState(this.state === 'restarting' ? 'restarting' : 'starting');
     const podman = await this.options.podman();
     const deadline = Date.now() + this.options.timeouts.initMs;
+    // Every Podman call of a start is bounded too: a stalled Podman must not hang it (or remove()) forever.
+    const bound = AbortSignal.timeout(this.options.timeouts.initMs + 5000);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, bound]) : bound;
     const spec = hardenedSpec({ ...this.options, name: this.containerName });
     // A leftover of an earlier run under the same name would make the create fail.
     await podman
       .call('DELETE', `/libpod/containers/${this.containerName}`, {
         query: { force: true, timeout: 0 },
         okStatuses: [404],
+        signal,
       })
       .catch(() => undefined);
     const created = await podman
@@ -131,6 +135,11 @@ export class Mount extends EventEmitter<MountEvents> {
           );
         }
         throw err;
+      })
+      .catch(async (err: unknown) => {
+        // Podman may have created it before the request was cut off: remove it by its name.
+        await this.removeContainer(this.containerName);
+        throw err;
       });
     this.containerId = created.Id;
     try {
@@ -144,7 +153,7 @@ export class Mount extends EventEmitter<MountEvents> {
       this.emit('offer');
       this.touch();
     } catch (err) {
-      const reason = await this.failureReason(podman, err);
+      const reason = await this.failureReason(podman, err, callerSignal?.aborted ?? false);
       await this.teardown();
       this.lastError = reason.message;
       throw reason;
@@ -177,7 +186,7 @@ export class Mount extends EventEmitter<MountEvents> {
     transport.onclose = () => this.onConnectionLost('the server process exited');
     const client = newUpstreamClient();
     this.wire(client);
-    await podman.call('POST', `/libpod/containers/${id}/start`, { okStatuses: [304] });
+    await podman.call('POST', `/libpod/containers/${id}/start`, { okStatuses: [304], signal });
     const timeout = Math.max(500, deadline - Date.now());
     await Promise.race([client.connect(transport, { timeout, signal }), garbage]);
     this.client = client;
@@ -189,10 +198,10 @@ export class Mount extends EventEmitter<MountEvents> {
     deadline: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    await podman.call('POST', `/libpod/containers/${id}/start`, { okStatuses: [304] });
+    await podman.call('POST', `/libpod/containers/${id}/start`, { okStatuses: [304], signal });
     const info = await podman.json<{
       NetworkSettings?: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> };
-    }>('GET', `/libpod/containers/${id}/json`);
+    }>('GET', `/libpod/containers/${id}/json`, { signal });
     const transport = this.entry.transport as { port: number; path: string };
     const binding = info.NetworkSettings?.Ports?.[`${transport.port}/tcp`]?.[0];
     if (!binding?.HostPort)
@@ -259,7 +268,11 @@ export class Mount extends EventEmitter<MountEvents> {
     return undefined;
   }
 
-  private async failureReason(podman: PodmanClient, err: unknown): Promise<McpPodmanError> {
+  private async failureReason(
+    podman: PodmanClient,
+    err: unknown,
+    callerAborted: boolean,
+  ): Promise<McpPodmanError> {
     const transport = this.transport instanceof AttachTransport ? this.transport : undefined;
     const stderr = transport?.stderr.toString().trim().split('\n').slice(-5).join(' | ');
     let exited = '';
@@ -274,10 +287,19 @@ export class Mount extends EventEmitter<MountEvents> {
         exited = ` The container exited with code ${state.State.ExitCode}.`;
       if (state?.State?.Error) exited += ` Podman: ${state.State.Error}.`;
     }
-    if (isMcpPodmanError(err) && err.code !== 'INTERNAL_ERROR' && err.code !== 'CANCELLED') return err;
-    if (isAbortError(err) || (err as { name?: string })?.name === 'AbortError') {
+    const aborted =
+      isAbortError(err) ||
+      (err as { name?: string })?.name === 'AbortError' ||
+      (isMcpPodmanError(err) && err.code === 'CANCELLED');
+    if (aborted && callerAborted)
       return new McpPodmanError('CANCELLED', `Starting ${this.entry.name} was cancelled.`);
+    if (aborted) {
+      return new McpPodmanError(
+        'TIMEOUT',
+        `Podman did not finish starting ${this.entry.name} in time (${this.options.timeouts.initMs} ms and a grace period). Check that Podman answers (podman_info).`,
+      );
     }
+    if (isMcpPodmanError(err) && err.code !== 'INTERNAL_ERROR') return err;
     if (transport?.garbage.length) {
       return new McpPodmanError(
         'UPSTREAM_ERROR',
@@ -515,6 +537,7 @@ export class Mount extends EventEmitter<MountEvents> {
         await podman.call('DELETE', `/libpod/containers/${id}`, {
           query: { force: true, timeout: 0 },
           okStatuses: [404],
+          signal: AbortSignal.timeout(10_000),
         });
         return;
       } catch (err) {

@@ -62,6 +62,7 @@ export async function startHttpServer(
 
   // Legacy HTTP+SSE transport (protocol 2024-11-05) for older clients.
   hono.get('/sse', async (c) => {
+    if (sessions.size >= MAX_SESSIONS) return tooManySessions();
     const transport = new SSEServerTransport('/messages', c.env.outgoing);
     const server = createMcpSession(app, 'sse');
     sessions.set(transport.sessionId, { server, close: () => server.close() });
@@ -159,6 +160,7 @@ export function streamableHandler(
           { status: 400 },
         );
       }
+      if (sessions.size >= MAX_SESSIONS) return tooManySessions();
       const session = newStreamableSession(newServer(), sessions);
       await session.server.connect(session.transport);
       return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
@@ -171,6 +173,20 @@ export function streamableHandler(
     if (!session?.transport) return unknownSession();
     return session.transport.handleRequest(c.req.raw);
   };
+}
+
+/** Open sessions are held in memory until closed; a cap keeps a client that never closes from exhausting it. */
+const MAX_SESSIONS = 1000;
+
+function tooManySessions(): Response {
+  return Response.json(
+    errorReply(
+      null,
+      -32000,
+      `Too many open sessions (${MAX_SESSIONS}); close idle ones (DELETE /mcp) and retry`,
+    ),
+    { status: 503 },
+  );
 }
 
 function newStreamableSession(server: Server, sessions: Map<string, Session>): StreamableSession {

@@ -9,7 +9,8 @@ command -v runc >/dev/null || need+=(runc)
 [ -x /usr/lib/podman/netavark ] || command -v netavark >/dev/null || need+=(netavark aardvark-dns)
 command -v iptables >/dev/null || need+=(iptables)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
-[ -x /bin/busybox ] || need+=(busybox-static)
+# Test images copy /bin/busybox alone into an image, so it must be the static build.
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 # The dashboard test drives a real headless browser.
 command -v chromium >/dev/null || need+=(chromium)

@@ -12,6 +12,7 @@ import {
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { waitFor } from './helpers/api.js';
 import { ensureGatewayImages, type GatewayImages, writeTestCatalog } from './helpers/gateway-fixtures.js';
 import { CLI, call, connectHttp, errorOf, startHttpServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
@@ -55,20 +56,6 @@ async function startGateway(args: string[]) {
 
 async function ourContainers(podman: TestPodman, gatewayId: string) {
   return (await listContainers(podman.client)).filter((c) => c.Labels?.[GATEWAY_LABEL] === gatewayId);
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** SIGTERM, then wait for the exit: the gateway removes its containers before it exits. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -166,6 +168,35 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     await assert.rejects(pair[0]!.listTools());
     assert.equal((await call(pair[1]!, 'podman_info')).isError, undefined, 'the other session lives on');
     assert.equal((await jsonMetrics(server.url)).active_sessions, before + 1);
+  });
+
+  it('closes a session no request has named for sessionIdleTimeoutMs, and keeps a busy one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-idle-'));
+    await writeFile(join(dir, 'config.yaml'), 'sessionIdleTimeoutMs: 600\n');
+    const idle = await extraServer([
+      '--socket-path',
+      podman.socketPath,
+      '--config',
+      join(dir, 'config.yaml'),
+      '--log-level',
+      'info',
+    ]);
+    const quiet = await connectHttp(idle.url);
+    const busy = await connectHttp(idle.url);
+    clients.push(quiet, busy);
+    const quietId = (quiet.transport as StreamableHTTPClientTransport).sessionId!;
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal((await call(busy, 'podman_info')).isError, undefined, 'a session in use stays open');
+    }
+    const late = await raw(idle.url, {
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...MCP_HEADERS, 'mcp-session-id': quietId },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    assert.equal(late.status, 404, 'the idle session was closed');
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('lists and calls tools over the legacy SSE transport', async () => {

@@ -41,8 +41,10 @@ export class ServerEndpoints {
     let handler = this.stdioHandlers.get(name);
     if (!handler) {
       const view = new MountToolView(this.app.tools, this.services.stdio, name);
-      handler = streamableHandler(this.stdioSessions, () =>
-        createMcpSession(this.app, 'streamable-http', { tools: view, mount: name }),
+      handler = streamableHandler(
+        this.stdioSessions,
+        () => createMcpSession(this.app, 'streamable-http', { tools: view, mount: name }),
+        this.app.config.sessionIdleTimeoutMs,
       );
       this.stdioHandlers.set(name, handler);
     }

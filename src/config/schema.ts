@@ -19,6 +19,12 @@ export const ConfigSchema = z
     allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra Host header values to accept'),
     allowedOrigins: z.array(z.string().min(1)).default([]).describe('Extra Origin values to accept (CORS)'),
     logLevel: z.enum(LOG_LEVELS).default('info'),
+    sessionIdleTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(30 * 60_000)
+      .describe('Close a Streamable HTTP session no request has named for this long'),
     podman: z
       .object({
         socketPath: z.string().min(1).optional().describe('Path of the Podman API socket'),

@@ -26,6 +26,8 @@ export interface HttpServerHandle {
 export interface Session {
   server: Server;
   close(): Promise<void>;
+  /** When a request last named this session (Streamable HTTP sessions expire when idle). */
+  lastSeen?: number;
 }
 
 /**
@@ -57,7 +59,7 @@ export async function startHttpServer(
 
   hono.all(
     '/mcp',
-    streamableHandler(sessions, () => createMcpSession(app, 'streamable-http')),
+    streamableHandler(sessions, () => createMcpSession(app, 'streamable-http'), config.sessionIdleTimeoutMs),
   );
 
   // Legacy HTTP+SSE transport (protocol 2024-11-05) for older clients.
@@ -140,11 +142,26 @@ interface StreamableSession extends Session {
 export function streamableHandler(
   sessions: Map<string, Session>,
   newServer: () => Server,
+  idleMs = SESSION_IDLE_MS,
 ): (c: {
   req: { raw: Request; method: string; header(name: string): string | undefined };
 }) => Promise<Response> {
+  // A client that never sends DELETE would hold its session forever: idle ones are closed.
+  const sweeper = setInterval(
+    () => {
+      const cutoff = Date.now() - idleMs;
+      for (const session of sessions.values()) {
+        if (session.lastSeen !== undefined && session.lastSeen < cutoff)
+          void session.close().catch(() => undefined);
+      }
+    },
+    Math.min(60_000, Math.max(100, idleMs / 2)),
+  );
+  sweeper.unref();
   return async (c) => {
     const sessionId = c.req.header('mcp-session-id');
+    const named = sessionId ? sessions.get(sessionId) : undefined;
+    if (named?.lastSeen !== undefined) named.lastSeen = Date.now();
     if (c.req.method === 'POST') {
       const body = await readJson(c.req.raw);
       if (!body.ok) return body.response;
@@ -160,7 +177,7 @@ export function streamableHandler(
           { status: 400 },
         );
       }
-      if (sessions.size >= MAX_SESSIONS) return tooManySessions();
+      if (sessions.size >= MAX_SESSIONS && !(await closeLeastRecent(sessions))) return tooManySessions();
       const session = newStreamableSession(newServer(), sessions);
       await session.server.connect(session.transport);
       return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
@@ -177,6 +194,20 @@ export function streamableHandler(
 
 /** Open sessions are held in memory until closed; a cap keeps a client that never closes from exhausting it. */
 const MAX_SESSIONS = 1000;
+/** A Streamable HTTP session no request has named for this long is closed; its client starts a new one. */
+const SESSION_IDLE_MS = 30 * 60_000;
+
+/** At the cap, the session idle longest makes room if it has been idle a minute or more. */
+async function closeLeastRecent(sessions: Map<string, Session>): Promise<boolean> {
+  let oldest: Session | undefined;
+  for (const session of sessions.values()) {
+    if (session.lastSeen !== undefined && (!oldest || session.lastSeen < (oldest.lastSeen ?? 0)))
+      oldest = session;
+  }
+  if (!oldest || Date.now() - (oldest.lastSeen ?? 0) < 60_000) return false;
+  await oldest.close().catch(() => undefined);
+  return true;
+}
 
 function tooManySessions(): Response {
   return Response.json(
@@ -203,7 +234,7 @@ function newStreamableSession(server: Server, sessions: Map<string, Session>): S
   transport.onclose = () => {
     if (transport.sessionId) sessions.delete(transport.sessionId);
   };
-  const session: StreamableSession = { server, transport, close: () => server.close() };
+  const session: StreamableSession = { server, transport, close: () => server.close(), lastSeen: Date.now() };
   return session;
 }
 

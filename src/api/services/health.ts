@@ -8,6 +8,8 @@ export const FAILURES_TO_RESTART = 3;
 
 interface HealthRecord extends ReplicaHealth {
   failures: number;
+  /** When it was last probed; a replica is probed once per its service's interval. */
+  checkedAt: number;
 }
 
 /** GETs a replica's health path on its published port; any answer below 400 is healthy. */
@@ -37,6 +39,8 @@ export class HealthMonitor {
       podman: () => Promise<PodmanClient>;
       log: Logger;
       timeoutMs: number;
+      /** Interval for services whose template names none (HEALTH_CHECK_INTERVAL). */
+      defaultIntervalMs: number;
       onRestart: (service: string) => void;
     },
   ) {}
@@ -56,9 +60,14 @@ export class HealthMonitor {
     const path = labelOf(c, SERVICE_LABELS.healthPath);
     const port = hostPortOf(c);
     if (c.State !== 'running' || !path || !port) return;
-    const record = this.known.get(c.Id) ?? { health: 'starting', restarts: 0, failures: 0 };
+    const record = this.known.get(c.Id) ?? { health: 'starting', restarts: 0, failures: 0, checkedAt: 0 };
     this.known.set(c.Id, record);
     if (record.health === 'unhealthy') return; // a restart is under way
+    const intervalMs =
+      Number(labelOf(c, SERVICE_LABELS.healthInterval)) * 1000 || this.deps.defaultIntervalMs;
+    // Rounds run at least as often as the shortest interval; a slower service skips the rounds in between.
+    if (Date.now() - record.checkedAt < intervalMs * 0.9) return;
+    record.checkedAt = Date.now();
     if (await probe(port, path, this.deps.timeoutMs)) {
       record.health = 'healthy';
       record.failures = 0;

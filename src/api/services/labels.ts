@@ -13,6 +13,7 @@ export const SERVICE_LABELS = {
   port: 'io.mcp-podman.port',
   replicas: 'io.mcp-podman.replicas',
   healthPath: 'io.mcp-podman.health-path',
+  healthInterval: 'io.mcp-podman.health-interval',
   createdAt: 'io.mcp-podman.created-at',
 } as const;
 
@@ -30,6 +31,8 @@ export interface ReplicaLabelInput {
   port: number;
   replicas: number;
   healthPath?: string;
+  /** Seconds between health checks of this service (the template's health_check_interval). */
+  healthIntervalSec?: number;
   createdAt: string;
   user: Record<string, string>;
 }
@@ -47,6 +50,7 @@ export function replicaLabels(input: ReplicaLabelInput): Record<string, string> 
     [SERVICE_LABELS.replicas]: String(input.replicas),
     [SERVICE_LABELS.createdAt]: input.createdAt,
     ...(input.healthPath ? { [SERVICE_LABELS.healthPath]: input.healthPath } : {}),
+    ...(input.healthIntervalSec ? { [SERVICE_LABELS.healthInterval]: String(input.healthIntervalSec) } : {}),
     'traefik.enable': 'true',
     [`traefik.http.routers.${service}.rule`]: `Host(\`${service}.localhost\`)`,
     [`traefik.http.services.${service}.loadbalancer.server.port`]: String(input.port),

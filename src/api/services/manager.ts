@@ -68,6 +68,7 @@ export class ServiceManager {
       podman: () => this.podmanClient(),
       log: deps.log,
       timeoutMs: Math.max(200, Math.min(2000, intervalMs)),
+      defaultIntervalMs: intervalMs,
       onRestart: (service) => deps.metrics.containerRestarts.inc({ service }),
     });
   }
@@ -82,7 +83,9 @@ export class ServiceManager {
 
   /** Starts the health loop; the first round also re-adopts services an earlier instance left running. */
   start(): void {
-    const intervalMs = this.deps.config.api.healthCheckIntervalSec * 1000;
+    // A round each second (or faster, for a shorter HEALTH_CHECK_INTERVAL): each replica is probed at
+    // its own service's interval, and routes follow replicas within a second.
+    const intervalMs = Math.min(1000, this.deps.config.api.healthCheckIntervalSec * 1000);
     this.timer = setInterval(() => void this.tick(), intervalMs);
     this.timer.unref();
     void this.tick();

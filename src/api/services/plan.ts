@@ -147,6 +147,7 @@ export async function planFromTemplate(
       ...(cfg.cpu_limit !== undefined ? { cpuLimit: cfg.cpu_limit } : {}),
       restartPolicy: cfg.restart_policy,
       healthPath: cfg.health_check_path,
+      healthIntervalSec: cfg.health_check_interval,
       labels: cfg.labels,
       command: cfg.command,
       args: cfg.args,

@@ -18,6 +18,7 @@ export interface HttpServicePlan {
   cpuLimit: number;
   restartPolicy: string;
   healthPath?: string;
+  healthIntervalSec?: number;
   labels: Record<string, string>;
   command?: string[];
   args?: string[];
@@ -48,6 +49,7 @@ export function replicaSpec(plan: HttpServicePlan, replica: number): Record<stri
       port: plan.port,
       replicas: plan.replicas,
       healthPath: plan.healthPath,
+      healthIntervalSec: plan.healthIntervalSec,
       createdAt: plan.createdAt,
       user: plan.labels,
     }),

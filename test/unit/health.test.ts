@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { HealthMonitor } from '../../src/api/services/health.js';
+import { SERVICE_LABELS } from '../../src/api/services/labels.js';
+import type { ListedContainer } from '../../src/api/services/state.js';
+
+describe('HealthMonitor', () => {
+  let server: Server;
+  let port = 0;
+  const hits: Record<string, number> = {};
+
+  before(async () => {
+    server = createServer((req, res) => {
+      hits[req.url ?? ''] = (hits[req.url ?? ''] ?? 0) + 1;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const replica = (id: string, path: string, intervalSec?: number) =>
+    ({
+      Id: id,
+      State: 'running',
+      Labels: {
+        [SERVICE_LABELS.service]: id,
+        [SERVICE_LABELS.port]: String(port),
+        [SERVICE_LABELS.healthPath]: path,
+        ...(intervalSec ? { [SERVICE_LABELS.healthInterval]: String(intervalSec) } : {}),
+      },
+      Ports: [{ host_port: port, container_port: 80 }],
+    }) as unknown as ListedContainer;
+
+  it("probes each replica at its own service's interval, the default otherwise", async () => {
+    const monitor = new HealthMonitor({
+      // Healthy replicas are never restarted: a call to Podman here would be a bug.
+      podman: () => Promise.reject(new Error('unexpected Podman call')),
+      log: pino({ level: 'silent' }),
+      timeoutMs: 1000,
+      defaultIntervalMs: 50,
+      onRestart: () => assert.fail('unexpected restart'),
+    });
+    const containers = [replica('fast', '/fast'), replica('slow', '/slow', 3600)];
+    for (let i = 0; i < 4; i++) {
+      await monitor.round(containers);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    assert.equal(hits['/fast'], 4, 'the default interval (50 ms) lets every round probe');
+    assert.equal(hits['/slow'], 1, 'an hourly template interval probes once');
+    assert.equal(monitor.get('fast')?.health, 'healthy');
+    assert.equal(monitor.get('slow')?.health, 'healthy');
+  });
+});

@@ -14,7 +14,14 @@ import type { ServiceManager } from '../src/api/services/manager.js';
 import type { App } from '../src/server/app.js';
 import { api, http, waitFor, writeTemplates } from './helpers/api.js';
 import { ensureBusybox, ensureNpmServerImage } from './helpers/images.js';
-import { call, connectHttp, type HttpServerProcess, startHttpServer, textOf } from './helpers/mcp.js';
+import {
+  call,
+  connectHttp,
+  errorOf,
+  type HttpServerProcess,
+  startHttpServer,
+  textOf,
+} from './helpers/mcp.js';
 import { listContainers, podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
 
 const SERVICE = 'io.mcp-podman.service';
@@ -409,8 +416,30 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     const metrics = await http(`${base}/metrics`);
     assert.match(metrics.text, /mcp_podman_mount_calls_total\{mount="ev",outcome="ok"\} 2/);
     assert.match(metrics.text, /mcp_podman_active_mounts 1/);
+    // Stop keeps the service and its tools, which answer UNAVAILABLE until it is started again.
     const stop = await api(base, 'POST', '/containers/ev/stop');
-    assert.equal(stop.status, 409);
+    assert.equal(stop.status, 200, stop.text);
+    assert.equal(stop.json.state, 'stopped');
+    const evContainers = async () =>
+      (
+        await podman.client.json<{ Labels?: Record<string, string> }[]>('GET', '/libpod/containers/json', {
+          query: { all: true },
+        })
+      ).filter((c) => c.Labels?.['io.mcp-podman.mount'] === 'ev');
+    assert.equal((await evContainers()).length, 0, 'a stopped mount has no container');
+    const client = await connectHttp(base);
+    try {
+      const refused = errorOf(await call(client, 'ev_echo', { message: 'while stopped' }));
+      assert.equal(refused.code, 'UNAVAILABLE');
+      assert.match(refused.message, /start/);
+      const started = await api(base, 'POST', '/containers/ev/start');
+      assert.equal(started.status, 200, started.text);
+      assert.equal(started.json.state, 'running');
+      assert.match(textOf(await call(client, 'ev_echo', { message: 'back' })), /back/);
+      assert.equal((await evContainers()).length, 1);
+    } finally {
+      await client.close();
+    }
     assert.equal((await api(base, 'DELETE', '/containers/ev')).status, 204);
     assert.equal((await api(base, 'GET', '/containers')).json.services.length, 0);
   });

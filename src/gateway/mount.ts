@@ -22,7 +22,7 @@ import type { CatalogEntry } from './catalog-schema.js';
 import { hardenedSpec, type ResolvedVolume } from './container-spec.js';
 import { connectHttp, discover, EMPTY_OFFER, newUpstreamClient, type Offer } from './upstream.js';
 
-export type MountState = 'starting' | 'ready' | 'restarting' | 'idle' | 'failed' | 'removed';
+export type MountState = 'starting' | 'ready' | 'restarting' | 'idle' | 'stopped' | 'failed' | 'removed';
 
 export interface MountTimeouts {
   initMs: number;
@@ -322,6 +322,12 @@ export class Mount extends EventEmitter<MountEvents> {
   private async ready(signal: AbortSignal): Promise<Client> {
     if (this.state === 'removed')
       throw new McpPodmanError('NOT_FOUND', `${this.prefix} was removed. Add it again with registry_add.`);
+    if (this.state === 'stopped') {
+      throw new McpPodmanError(
+        'UNAVAILABLE',
+        `${this.entry.name} (${this.prefix}) was stopped by the operator. Start it again (POST /containers/${this.prefix}/start) to use its tools.`,
+      );
+    }
     if (this.state === 'failed') {
       throw new McpPodmanError(
         'UPSTREAM_ERROR',
@@ -548,6 +554,21 @@ export class Mount extends EventEmitter<MountEvents> {
         await new Promise((r) => setTimeout(r, 100 * attempt));
       }
     }
+  }
+
+  /** Stops the server (its container goes) but keeps the mount and its cached tools until start(). */
+  async stop(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    await this.starting?.catch(() => undefined);
+    this.setState('stopped');
+    await this.teardown();
+  }
+
+  /** Starts a stopped mount again. */
+  async resume(): Promise<void> {
+    if (this.state !== 'stopped') return;
+    this.setState('idle');
+    await this.relaunch();
   }
 
   /** Removes the mount for good. */

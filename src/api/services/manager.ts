@@ -272,7 +272,11 @@ export class ServiceManager {
 
   /** Starts the stopped replicas of an existing http service. */
   async startExisting(name: string): Promise<Service> {
-    const containers = await this.httpContainers(name, 'started');
+    if (this.stdio.has(name)) {
+      await this.stdio.start(name);
+      return this.get(name);
+    }
+    const containers = await this.httpContainers(name);
     const podman = await this.podmanClient();
     for (const c of containers) {
       if (c.State !== 'running')
@@ -284,7 +288,11 @@ export class ServiceManager {
   }
 
   async stop(name: string): Promise<Service> {
-    const containers = await this.httpContainers(name, 'stopped');
+    if (this.stdio.has(name)) {
+      await this.stdio.stop(name);
+      return this.get(name);
+    }
+    const containers = await this.httpContainers(name);
     const podman = await this.podmanClient();
     await Promise.all(
       containers
@@ -300,13 +308,7 @@ export class ServiceManager {
     return this.get(name);
   }
 
-  private async httpContainers(name: string, verb: string): Promise<ListedContainer[]> {
-    if (this.stdio.has(name)) {
-      throw new McpPodmanError(
-        'CONFLICT',
-        `Service "${name}" is an mcp-stdio gateway mount; it cannot be ${verb} on its own (an idle mount stops by itself). DELETE it instead.`,
-      );
-    }
+  private async httpContainers(name: string): Promise<ListedContainer[]> {
     const containers = await listServiceContainers(await this.podmanClient(), name);
     if (containers.length === 0)
       throw new McpPodmanError('NOT_FOUND', `No service "${name}". GET /containers lists services.`);

@@ -14,6 +14,7 @@ const SERVICE_STATE: Record<MountState, ServiceState> = {
   ready: 'running',
   // An idle mount has no container; its next call starts one.
   idle: 'running',
+  stopped: 'stopped',
   failed: 'failed',
   removed: 'stopped',
 };
@@ -23,6 +24,7 @@ const HEALTH: Record<MountState, Replica['health']> = {
   restarting: 'starting',
   ready: 'healthy',
   idle: 'none',
+  stopped: 'none',
   failed: 'unhealthy',
   removed: 'none',
 };
@@ -99,6 +101,15 @@ export class StdioServices {
       throw err;
     }
     return this.view(input.name)!;
+  }
+
+  /** Stops a service's server; its tools stay listed and answer UNAVAILABLE until start. */
+  async stop(name: string): Promise<void> {
+    await this.mount(name)?.mount.stop();
+  }
+
+  async start(name: string): Promise<void> {
+    await this.mount(name)?.mount.resume();
   }
 
   async remove(name: string): Promise<void> {

@@ -72,7 +72,10 @@ const ipAddress = z
   .max(64)
   .refine((v) => isIPv4(v) || isIPv6(v), { message: 'must be an IPv4 or IPv6 address' });
 
-/** Turns Podman's message-only refusals (answered as 500) into CONFLICT with a next step. */
+/**
+ * Network create has two conflicts, a taken name and a used subnet, and the client's single
+ * `conflict` message can only name one; the subnet one is told apart by Podman's wording.
+ */
 async function conflictOn<T>(work: Promise<T>, pattern: RegExp, message: string): Promise<T> {
   try {
     return await work;
@@ -338,7 +341,7 @@ const attachmentArgs = {
   container: containerRef.describe('Container name or ID (required)'),
 };
 
-/** Connects or disconnects; a refusal Podman words as "already connected" or "not connected" is a CONFLICT. */
+/** Connects or disconnects; Podman's "already connected" or "not connected" comes back as a CONFLICT. */
 async function changeAttachment(
   ctx: ToolContext,
   options: {
@@ -346,21 +349,17 @@ async function changeAttachment(
     container: string;
     action: 'connect' | 'disconnect';
     body: Record<string, unknown>;
-    refusal: RegExp;
     refusalMessage: string;
   },
 ): Promise<void> {
   const client = await ctx.podman();
   await requireNetwork(client, options.network, ctx.signal);
-  await conflictOn(
-    client.call('POST', networkPath(options.network, `/${options.action}`), {
-      body: options.body,
-      signal: ctx.signal,
-      notFound: containerNotFound(options.container),
-    }),
-    options.refusal,
-    options.refusalMessage,
-  );
+  await client.call('POST', networkPath(options.network, `/${options.action}`), {
+    body: options.body,
+    signal: ctx.signal,
+    notFound: containerNotFound(options.container),
+    conflict: { message: options.refusalMessage },
+  });
 }
 
 const connect = defineTool({
@@ -383,7 +382,6 @@ const connect = defineTool({
       ...args,
       action: 'connect',
       body: { container: args.container, aliases: args.aliases.length ? args.aliases : undefined },
-      refusal: /already connected/i,
       refusalMessage: `Container "${args.container}" is already connected to network "${args.network}". Disconnect it first to change its aliases.`,
     });
     return {
@@ -411,7 +409,6 @@ const disconnect = defineTool({
       ...args,
       action: 'disconnect',
       body: { Container: args.container, Force: args.force },
-      refusal: /is not connected/i,
       refusalMessage: `Container "${args.container}" is not connected to network "${args.network}". podman_inspect shows its networks.`,
     });
     return {

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { z } from 'zod';
-import { isMcpPodmanError, McpPodmanError } from '../errors.js';
+import { McpPodmanError } from '../errors.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { table, truncationNote } from './render.js';
 import { filtersOf, labelsRecord, objectName, objectRef } from './schemas.js';
@@ -108,25 +108,16 @@ const create = defineTool({
     // A value read from a file usually ends with a newline that a program printing it may drop.
     ctx.redactor.remember(text.trim());
     const client = await ctx.podman();
-    let created: { ID: string };
-    try {
-      created = await client.json<{ ID: string }>('POST', '/libpod/secrets/create', {
-        query: { name: args.name, driver: args.driver, labels: { ...args.labels, ...MANAGED_LABELS } },
-        body: data,
-        headers: { 'content-type': 'application/octet-stream' },
-        signal: ctx.signal,
-      });
-    } catch (err) {
-      // Podman 4 answers a taken name with a bare 500 "secret name in use".
-      if (isMcpPodmanError(err) && /name in use/i.test(String(err.details.podman ?? ''))) {
-        throw new McpPodmanError(
-          'CONFLICT',
-          `A secret named "${args.name}" already exists. Choose another name, or remove it first with podman_secret_rm.`,
-          { details: { status: err.details.status } },
-        );
-      }
-      throw err;
-    }
+    // Podman 4 answers a taken name with a bare 500 "secret name in use"; the client maps it to CONFLICT.
+    const created = await client.json<{ ID: string }>('POST', '/libpod/secrets/create', {
+      query: { name: args.name, driver: args.driver, labels: { ...args.labels, ...MANAGED_LABELS } },
+      body: data,
+      headers: { 'content-type': 'application/octet-stream' },
+      signal: ctx.signal,
+      conflict: {
+        message: `A secret named "${args.name}" already exists. Choose another name, or remove it first with podman_secret_rm.`,
+      },
+    });
     return {
       text: `Created secret ${args.name} (${created.ID}, ${data.length} bytes).`,
       data: { id: created.ID, name: args.name, driver: args.driver, sizeBytes: data.length },

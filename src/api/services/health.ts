@@ -49,32 +49,34 @@ export class HealthMonitor {
     return this.known.get(id);
   }
 
-  /** One round over the given containers; forgets containers that are gone. */
-  async round(containers: ListedContainer[]): Promise<void> {
+  /** One round over the given containers; forgets containers that are gone. Returns how many it restarted. */
+  async round(containers: ListedContainer[]): Promise<number> {
     const ids = new Set(containers.map((c) => c.Id));
     for (const id of this.known.keys()) if (!ids.has(id)) this.known.delete(id);
-    await Promise.all(containers.map((c) => this.checkOne(c)));
+    const restarted = await Promise.all(containers.map((c) => this.checkOne(c)));
+    return restarted.filter(Boolean).length;
   }
 
-  private async checkOne(c: ListedContainer): Promise<void> {
+  /** Probes one replica when it is due; true when it had to be restarted. */
+  private async checkOne(c: ListedContainer): Promise<boolean> {
     const path = labelOf(c, SERVICE_LABELS.healthPath);
     const port = hostPortOf(c);
-    if (c.State !== 'running' || !path || !port) return;
+    if (c.State !== 'running' || !path || !port) return false;
     const record = this.known.get(c.Id) ?? { health: 'starting', restarts: 0, failures: 0, checkedAt: 0 };
     this.known.set(c.Id, record);
-    if (record.health === 'unhealthy') return; // a restart is under way
+    if (record.health === 'unhealthy') return false; // a restart is under way
     const intervalMs =
       Number(labelOf(c, SERVICE_LABELS.healthInterval)) * 1000 || this.deps.defaultIntervalMs;
     // Rounds run at least as often as the shortest interval; a slower service skips the rounds in between.
-    if (Date.now() - record.checkedAt < intervalMs * 0.9) return;
+    if (Date.now() - record.checkedAt < intervalMs * 0.9) return false;
     record.checkedAt = Date.now();
     if (await probe(port, path, this.deps.timeoutMs)) {
       record.health = 'healthy';
       record.failures = 0;
-      return;
+      return false;
     }
     record.failures++;
-    if (record.failures < FAILURES_TO_RESTART) return;
+    if (record.failures < FAILURES_TO_RESTART) return false;
     record.health = 'unhealthy';
     const service = labelOf(c, SERVICE_LABELS.service);
     this.deps.log.warn({ service, container: c.Id.slice(0, 12), path }, 'replica unhealthy; restarting it');
@@ -89,6 +91,7 @@ export class HealthMonitor {
       record.health = 'starting';
       record.failures = 0;
     }
+    return true;
   }
 
   /** Marks a freshly started replica as not yet checked. */

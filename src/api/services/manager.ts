@@ -96,8 +96,9 @@ export class ServiceManager {
     this.ticking ??= (async () => {
       try {
         const containers = await listServiceContainers(await this.podmanClient());
-        await this.health.round(containers);
-        this.setRoutes(await listServiceContainers(await this.podmanClient()));
+        const restarted = await this.health.round(containers);
+        // A restart can move a replica to a new host port; only then is the list read again.
+        this.setRoutes(restarted ? await listServiceContainers(await this.podmanClient()) : containers);
       } catch (err) {
         this.deps.log.debug({ err }, 'service health round skipped');
       } finally {

@@ -347,7 +347,15 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       );
 
       const secrets = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
-      assert.ok(secrets.some((s) => /^mcp-podman-gw-cfg-\d+-tok-API_TOKEN$/.test(s.Spec.Name)));
+      const stored = secrets.find((s) => /^mcp-podman-gw-cfg-\d+-tok-API_TOKEN$/.test(s.Spec.Name));
+      assert.ok(stored, 'the value is a Podman secret');
+      // Podman 4.3 lists secrets without their labels; inspect shows them.
+      const inspected = await podman.client.json<any>('GET', `/libpod/secrets/${stored.Spec.Name}/json`);
+      assert.equal(
+        inspected.Spec.Labels?.['io.mcp-podman.managed'],
+        'true',
+        'labelled as ours like everything we create',
+      );
       await call(gw.client, 'registry_remove', { entry_id: 'needs-token' });
       const after = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
       assert.ok(

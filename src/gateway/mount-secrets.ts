@@ -1,4 +1,5 @@
 import type { PodmanClient } from '../podman/client.js';
+import { MANAGED_LABELS } from '../podman/labels.js';
 
 /**
  * Podman secrets that carry a mount's secret env values. The value goes to Podman once and reaches
@@ -12,7 +13,7 @@ export function secretName(gatewayId: string, prefix: string, variable: string, 
 export async function putSecret(client: PodmanClient, name: string, value: string): Promise<void> {
   await client.call('DELETE', `/libpod/secrets/${encodeURIComponent(name)}`, { okStatuses: [404] });
   await client.call('POST', '/libpod/secrets/create', {
-    query: { name, driver: 'file' },
+    query: { name, driver: 'file', labels: MANAGED_LABELS },
     body: value,
     headers: { 'content-type': 'text/plain' },
   });

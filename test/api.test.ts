@@ -320,7 +320,9 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.equal((await api(base, 'GET', '/containers/web')).status, 404);
   });
 
-  it('starts a plain http service from an image (no template), with a secret env kept out of the spec', async () => {
+  it('starts a plain http service from an image (no template), with a secret env kept out of the spec', async (t) => {
+    // A failed assertion must not leave the service behind to fail the tests after it.
+    t.after(() => api(base, 'DELETE', '/containers/adhoc'));
     const res = await api(base, 'POST', '/containers/adhoc/start', {
       image: 'localhost/mcp-podman-test/busybox:latest',
       port: 8080,
@@ -332,7 +334,7 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.equal(res.status, 201, res.text);
     assert.equal(res.json.template, '-');
     assert.equal(res.json.kind, 'http');
-    assert.equal(res.json.state, 'running');
+    assert.equal(res.json.state, 'running', res.text);
     const [c] = await serviceContainers('adhoc');
     const inspect = await podman.client.json<{ Config: { Env: string[] } }>(
       'GET',
@@ -354,7 +356,8 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.ok(!left.some((s) => s.Spec.Name.startsWith('mcp-podman-svc.adhoc.')));
   });
 
-  it('keeps each MCP session on its replica through /servers/{name}/mcp', async () => {
+  it('keeps each MCP session on its replica through /servers/{name}/mcp', async (t) => {
+    t.after(() => api(base, 'DELETE', '/containers/evh'));
     const created = await api(base, 'POST', '/containers', {
       service_name: 'evh',
       template: 'evhttp',
@@ -390,7 +393,8 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.equal((await api(base, 'DELETE', '/containers/evh')).status, 204);
   });
 
-  it('serves an mcp-stdio service as a gateway mount with its own endpoint, and records activity', async () => {
+  it('serves an mcp-stdio service as a gateway mount with its own endpoint, and records activity', async (t) => {
+    t.after(() => api(base, 'DELETE', '/containers/ev'));
     const created = await api(base, 'POST', '/containers', { service_name: 'ev', template: 'everything' });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json.kind, 'mcp-stdio');

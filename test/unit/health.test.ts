@@ -53,4 +53,22 @@ describe('HealthMonitor', () => {
     assert.equal(monitor.get('fast')?.health, 'healthy');
     assert.equal(monitor.get('slow')?.health, 'healthy');
   });
+
+  it('takes a replica the deploy saw answer as healthy, without probing it again within the interval', async () => {
+    const monitor = new HealthMonitor({
+      podman: () => Promise.reject(new Error('unexpected Podman call')),
+      log: pino({ level: 'silent' }),
+      timeoutMs: 1000,
+      defaultIntervalMs: 3_600_000,
+      onRestart: () => assert.fail('unexpected restart'),
+    });
+    const fresh = replica('fresh', '/fresh');
+    monitor.markHealthy(fresh.Id);
+    assert.equal(monitor.get('fresh')?.health, 'healthy');
+    await monitor.round([fresh]);
+    assert.equal(hits['/fresh'], undefined, 'the deploy just probed it');
+    assert.equal(monitor.get('fresh')?.health, 'healthy');
+    await monitor.round([]);
+    assert.equal(monitor.get('fresh'), undefined, 'a replica that is gone is forgotten');
+  });
 });

@@ -94,6 +94,17 @@ export class HealthMonitor {
     return true;
   }
 
+  /** Records a replica that has just answered its health path (as a deploy waits for it to). */
+  markHealthy(id: string): void {
+    const record = this.known.get(id);
+    this.known.set(id, {
+      health: 'healthy',
+      restarts: record?.restarts ?? 0,
+      failures: 0,
+      checkedAt: Date.now(),
+    });
+  }
+
   /** Marks a freshly started replica as not yet checked. */
   reset(id: string): void {
     this.known.delete(id);

@@ -108,6 +108,17 @@ export class ServiceManager {
     return this.ticking;
   }
 
+  /**
+   * A round that lists containers after this call. tick() alone may join a round that listed them
+   * before a replica was created or started, which would leave it unrouted and forget its health.
+   * Replicas the caller has just seen answer are recorded healthy first.
+   */
+  private async freshRound(healthy: string[] = []): Promise<void> {
+    while (this.ticking) await this.ticking;
+    for (const id of healthy) this.health.markHealthy(id);
+    await this.tick();
+  }
+
   private setRoutes(containers: ListedContainer[]): void {
     const next = new Map<string, Routes>();
     for (const c of containers) {
@@ -266,8 +277,8 @@ export class ServiceManager {
   private async deploy(planned: PlannedService, signal: AbortSignal): Promise<Service> {
     const podman = await this.podmanClient();
     if (planned.plan.network) await ensureNetwork(podman, planned.plan.network);
-    await deployReplicas({ podman, ...planned, redactor: this.deps.redactor, signal });
-    await this.tick();
+    const { ready } = await deployReplicas({ podman, ...planned, redactor: this.deps.redactor, signal });
+    await this.freshRound(ready);
     return this.get(planned.plan.name);
   }
 
@@ -284,7 +295,7 @@ export class ServiceManager {
         await podman.call('POST', `/libpod/containers/${c.Id}/start`, { okStatuses: [304] });
       this.health.reset(c.Id);
     }
-    await this.tick();
+    await this.freshRound();
     return this.get(name);
   }
 

@@ -8,7 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { waitFor } from './helpers/api.js';
 import { refusedStart } from './helpers/cli-exit.js';
+import { ensureBusybox } from './helpers/images.js';
 import { call, connectHttp, errorOf, type HttpServerProcess, startHttpServer } from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
 
@@ -170,9 +172,10 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     assert.equal((await jsonMetrics(server.url)).active_sessions, before + 1);
   });
 
-  it('closes a session no request has named for sessionIdleTimeoutMs, and keeps a busy one', async () => {
+  it('closes a session idle for sessionIdleTimeoutMs, never one with a call under way or in use', async () => {
+    const image = await ensureBusybox();
     const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-idle-'));
-    await writeFile(join(dir, 'config.yaml'), 'sessionIdleTimeoutMs: 600\n');
+    await writeFile(join(dir, 'config.yaml'), 'sessionIdleTimeoutMs: 1000\n');
     const idle = await extraServer([
       '--socket-path',
       podman.socketPath,
@@ -182,20 +185,38 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       'info',
     ]);
     const quiet = await connectHttp(idle.url);
-    const busy = await connectHttp(idle.url);
-    clients.push(quiet, busy);
+    const pinging = await connectHttp(idle.url);
+    const slow = await connectHttp(idle.url);
+    clients.push(quiet, pinging, slow);
     const quietId = (quiet.transport as StreamableHTTPClientTransport).sessionId!;
-    for (let i = 0; i < 8; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      assert.equal((await call(busy, 'podman_info')).isError, undefined, 'a session in use stays open');
-    }
-    const late = await raw(idle.url, {
-      method: 'POST',
-      path: '/mcp',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': quietId },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    const quietAlive = async () =>
+      (
+        await raw(idle.url, {
+          method: 'POST',
+          path: '/mcp',
+          headers: { ...MCP_HEADERS, 'mcp-session-id': quietId },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
+        })
+      ).status !== 404;
+    // One call that lasts three idle timeouts, with no other request on its session meanwhile.
+    let running = true;
+    const long = call(slow, 'podman_run', {
+      image,
+      command: ['sleep', '3'],
+      detach: false,
+      remove: true,
+    }).finally(() => {
+      running = false;
     });
-    assert.equal(late.status, 404, 'the idle session was closed');
+    while (running) {
+      await pinging.ping();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const result = await long;
+    assert.equal(result.isError, undefined, JSON.stringify(result.content));
+    assert.equal((await call(slow, 'podman_info')).isError, undefined, 'the slow session outlived its call');
+    await waitFor('the quiet session to be closed', async () => !(await quietAlive()), 10_000);
+    assert.equal((await call(pinging, 'podman_info')).isError, undefined, 'a session in use stays open');
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -26,8 +26,10 @@ export interface HttpServerHandle {
 export interface Session {
   server: Server;
   close(): Promise<void>;
-  /** When a request last named this session (Streamable HTTP sessions expire when idle). */
+  /** When a request last named this session or last finished (Streamable HTTP sessions expire when idle). */
   lastSeen?: number;
+  /** Requests (POSTs and their response streams) under way; a session with one is never idle. */
+  inFlight?: number;
 }
 
 /**
@@ -151,7 +153,7 @@ export function streamableHandler(
     () => {
       const cutoff = Date.now() - idleMs;
       for (const session of sessions.values()) {
-        if (session.lastSeen !== undefined && session.lastSeen < cutoff)
+        if (session.lastSeen !== undefined && session.lastSeen < cutoff && !session.inFlight)
           void session.close().catch(() => undefined);
       }
     },
@@ -168,7 +170,9 @@ export function streamableHandler(
       if (sessionId) {
         const session = sessions.get(sessionId);
         if (!session || !(session as StreamableSession).transport) return unknownSession();
-        return (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value });
+        return whileInFlight(session, () =>
+          (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value }),
+        );
       }
       const messages = Array.isArray(body.value) ? body.value : [body.value];
       if (!messages.some((m) => isInitializeRequest(m))) {
@@ -192,6 +196,53 @@ export function streamableHandler(
   };
 }
 
+/**
+ * Counts a request as under way until its response body has been sent or dropped: a tools/call
+ * answered over SSE can outlast the idle timeout and must not have its session closed under it.
+ */
+async function whileInFlight(session: Session, handle: () => Promise<Response>): Promise<Response> {
+  session.inFlight = (session.inFlight ?? 0) + 1;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    session.inFlight = (session.inFlight ?? 1) - 1;
+    session.lastSeen = Date.now();
+  };
+  let res: Response;
+  try {
+    res = await handle();
+  } catch (err) {
+    finish();
+    throw err;
+  }
+  const body = res.body;
+  if (!body) {
+    finish();
+    return res;
+  }
+  const reader = body.getReader();
+  const tracked = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = await reader.read();
+        if (chunk.done) {
+          finish();
+          controller.close();
+        } else controller.enqueue(chunk.value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(tracked, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
 /** Open sessions are held in memory until closed; a cap keeps a client that never closes from exhausting it. */
 const MAX_SESSIONS = 1000;
 /** A Streamable HTTP session no request has named for this long is closed; its client starts a new one. */
@@ -201,8 +252,8 @@ const SESSION_IDLE_MS = 30 * 60_000;
 async function closeLeastRecent(sessions: Map<string, Session>): Promise<boolean> {
   let oldest: Session | undefined;
   for (const session of sessions.values()) {
-    if (session.lastSeen !== undefined && (!oldest || session.lastSeen < (oldest.lastSeen ?? 0)))
-      oldest = session;
+    if (session.inFlight || session.lastSeen === undefined) continue;
+    if (!oldest || session.lastSeen < (oldest.lastSeen ?? 0)) oldest = session;
   }
   if (!oldest || Date.now() - (oldest.lastSeen ?? 0) < 60_000) return false;
   await oldest.close().catch(() => undefined);

@@ -67,7 +67,9 @@ export class ServiceManager {
     this.health = new HealthMonitor({
       podman: () => this.podmanClient(),
       log: deps.log,
-      timeoutMs: Math.max(200, Math.min(2000, intervalMs)),
+      // Rounds never overlap, so a probe may outlast a short interval; under a second, a loaded
+      // host would have healthy replicas fail their checks and be restarted.
+      timeoutMs: Math.max(1000, Math.min(2000, intervalMs)),
       defaultIntervalMs: intervalMs,
       onRestart: (service) => deps.metrics.containerRestarts.inc({ service }),
     });
@@ -110,7 +112,7 @@ export class ServiceManager {
 
   /**
    * A round that lists containers after this call. tick() alone may join a round that listed them
-   * before a replica was created or started, which would leave it unrouted and forget its health.
+   * before a replica was created, started, stopped or removed, and write back stale routes and health.
    * Replicas the caller has just seen answer are recorded healthy first.
    */
   private async freshRound(healthy: string[] = []): Promise<void> {
@@ -316,7 +318,7 @@ export class ServiceManager {
           }),
         ),
     );
-    await this.refreshRoutes();
+    await this.freshRound();
     return this.get(name);
   }
 
@@ -346,7 +348,7 @@ export class ServiceManager {
       ),
     );
     await deleteSecrets(podman, await secretsWithPrefix(podman, serviceSecretPrefix(name)));
-    await this.refreshRoutes();
+    await this.freshRound();
   }
 
   private async logTargets(name: string): Promise<LogTarget[]> {

@@ -142,9 +142,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       };
       this.mounts.set(prefix, record);
       this.publish(record);
-      this.fillStandby(entry).catch((err) =>
-        this.deps.log.warn({ err, entry: entry.id }, 'warm pool refill failed'),
-      );
+      this.refill(entry, 'warm pool refill failed');
       return this.summary(record, Math.round(performance.now() - started));
     }
     const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
@@ -169,6 +167,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         secrets.push(name);
         secretEnv[variable] = name;
       }
+      if (this.closed)
+        throw new McpPodmanError('UNAVAILABLE', 'The gateway is shutting down; nothing was started.');
       ctx.progress(`starting ${entry.name}`);
       const mount = this.newMount({ entry, prefix, image, env, secretEnv, volumes });
       const record: MountRecord = {
@@ -260,14 +260,24 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           this.deps.log.warn({ entry: id }, 'entry needs input (env or volumes), so it cannot be kept warm');
           return;
         }
-        await this.fillStandby(entry).catch((err) =>
-          this.deps.log.warn({ err, entry: id }, 'warm pool fill failed'),
-        );
+        await this.refill(entry, 'warm pool fill failed');
       }),
     );
   }
 
   private filling = new Set<string>();
+  /** Standbys being started, and the fills under way: close() removes and awaits them. */
+  private readonly warming = new Set<Mount>();
+  private readonly fills = new Set<Promise<void>>();
+
+  /** Tops up an entry's warm pool in the background; a failure is logged, never thrown. */
+  private refill(entry: CatalogEntry, failure: string): Promise<void> {
+    const fill = this.fillStandby(entry)
+      .catch((err) => this.deps.log.warn({ err, entry: entry.id }, failure))
+      .finally(() => this.fills.delete(fill));
+    this.fills.add(fill);
+    return fill;
+  }
 
   private async fillStandby(entry: CatalogEntry): Promise<void> {
     const want = this.deps.config.gateway.warm[entry.id] ?? 0;
@@ -292,7 +302,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           { entry, prefix: `warm${++this.standbyCounter}`, image, env, secretEnv, volumes },
           { standby: true },
         );
-        await mount.start();
+        this.warming.add(mount);
+        try {
+          await mount.start();
+        } finally {
+          this.warming.delete(mount);
+        }
         if (this.closed) {
           await mount.remove();
           return;
@@ -708,7 +723,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.standby.clear();
     await Promise.all([
       ...this.list().map((r) => this.removeRecord(r).catch(() => undefined)),
-      ...standby.map((m) => m.remove().catch(() => undefined)),
+      ...[...standby, ...this.warming].map((m) => m.remove().catch(() => undefined)),
+      ...this.fills,
     ]);
   }
 }

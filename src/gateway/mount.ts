@@ -60,6 +60,9 @@ interface MountEvents {
  * them, notices when they die (the attach stream ends, or an http server stops answering pings),
  * restarts with backoff, stops them when idle and starts them again on the next call.
  */
+/** How long a container removal is retried before it is logged as left behind. */
+const REMOVE_DEADLINE_MS = 15_000;
+
 export class Mount extends EventEmitter<MountEvents> {
   readonly entry: CatalogEntry;
   readonly sessionId?: string;
@@ -320,14 +323,7 @@ export class Mount extends EventEmitter<MountEvents> {
 
   /** Makes sure the server is up: starts an idle mount, waits for a restart in progress. */
   private async ready(signal: AbortSignal): Promise<Client> {
-    if (this.state === 'removed')
-      throw new McpPodmanError('NOT_FOUND', `${this.prefix} was removed. Add it again with registry_add.`);
-    if (this.state === 'stopped') {
-      throw new McpPodmanError(
-        'UNAVAILABLE',
-        `${this.entry.name} (${this.prefix}) was stopped by the operator. Start it again (POST /containers/${this.prefix}/start) to use its tools.`,
-      );
-    }
+    this.assertWanted();
     if (this.state === 'failed') {
       throw new McpPodmanError(
         'UPSTREAM_ERROR',
@@ -345,6 +341,18 @@ export class Mount extends EventEmitter<MountEvents> {
     return this.client;
   }
 
+  /** Throws when the operator stopped or removed the mount: nothing may start it then. */
+  private assertWanted(): void {
+    if (this.state === 'removed')
+      throw new McpPodmanError('NOT_FOUND', `${this.prefix} was removed. Add it again with registry_add.`);
+    if (this.state === 'stopped') {
+      throw new McpPodmanError(
+        'UNAVAILABLE',
+        `${this.entry.name} (${this.prefix}) was stopped by the operator. Start it again (POST /containers/${this.prefix}/start) to use its tools.`,
+      );
+    }
+  }
+
   private relaunching?: Promise<void>;
 
   /**
@@ -356,8 +364,11 @@ export class Mount extends EventEmitter<MountEvents> {
       await this.tearingDown;
       clearTimeout(this.restartTimer);
       try {
+        // A stop or remove may have come while the last container was still being torn down.
+        this.assertWanted();
         await this.start();
       } catch (err) {
+        if (this.state === 'stopped' || this.state === 'removed') throw err;
         this.scheduleRestart((err as Error).message);
         throw new McpPodmanError(
           'UNAVAILABLE',
@@ -525,18 +536,19 @@ export class Mount extends EventEmitter<MountEvents> {
     this.client = undefined;
     this.transport = undefined;
     this.containerId = undefined;
-    await Promise.all([
-      client?.close().catch(() => undefined),
-      transport?.close().catch(() => undefined),
-      id ? this.removeContainer(id) : undefined,
-    ]);
+    // The container goes first: closing its stdin first makes the server exit on its own, and a
+    // delete that meets that exit is refused ("state improper"). Killed, it just ends the stream.
+    if (id) await this.removeContainer(id);
+    await Promise.all([client?.close().catch(() => undefined), transport?.close().catch(() => undefined)]);
   }
 
   /**
-   * Force-removes a container. A server that is exiting by itself (its stdin just closed) can make
-   * Podman 4 answer "could not be stopped ... state improper" for a moment; the next try succeeds.
+   * Force-removes a container, retrying for a while: Podman 4 can refuse a delete that meets a
+   * container exiting by itself ("could not be stopped ... state improper"), and on a loaded host
+   * its cleanup takes a moment; the next try succeeds.
    */
   private async removeContainer(id: string): Promise<void> {
+    const deadline = Date.now() + REMOVE_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         const podman = await this.options.podman();
@@ -547,11 +559,11 @@ export class Mount extends EventEmitter<MountEvents> {
         });
         return;
       } catch (err) {
-        if (attempt >= 5) {
+        if (Date.now() >= deadline) {
           this.options.log.warn({ err, id }, 'could not remove a mount container');
           return;
         }
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * attempt)));
       }
     }
   }
@@ -561,13 +573,14 @@ export class Mount extends EventEmitter<MountEvents> {
     clearTimeout(this.restartTimer);
     await this.starting?.catch(() => undefined);
     this.setState('stopped');
+    await this.relaunching?.catch(() => undefined);
     await this.teardown();
   }
 
   /** Starts a stopped mount again. */
   async resume(): Promise<void> {
     if (this.state !== 'stopped') return;
-    this.setState('idle');
+    this.setState('idle', true);
     await this.relaunch();
   }
 
@@ -576,11 +589,14 @@ export class Mount extends EventEmitter<MountEvents> {
     clearTimeout(this.restartTimer);
     this.setState('removed');
     await this.starting?.catch(() => undefined);
+    await this.relaunching?.catch(() => undefined);
     await this.teardown();
   }
 
-  private setState(state: MountState): void {
+  private setState(state: MountState, resuming = false): void {
     if (this.state === 'removed' && state !== 'removed') return;
+    // Only resume() leaves 'stopped': a start under way when the operator stopped the mount must not revive it.
+    if (this.state === 'stopped' && state !== 'removed' && !resuming) return;
     this.state = state;
     this.emit('state', state);
   }

@@ -194,7 +194,11 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
-    while (!/data: .*\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    while (!/data: .*\n/.test(text)) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
     controller.abort();
     assert.match(text, /event: log/);
     assert.match(text, /"line":"started replica-\d"/);

@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { pageOnceUp } from './helpers/api.js';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
-import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
+import { call, callWithProgress, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
 
 const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/compose/${path}`, import.meta.url));
@@ -101,12 +102,13 @@ describe('compose tools over stdio against a real Podman', () => {
 
   it('brings up db (healthy), web (published port) and worker (reaches web by name), idempotently', async () => {
     const project = 'cmpapp';
-    const progress: string[] = [];
-    const up = await server.client.callTool(
-      { name: 'podman_compose_up', arguments: { file: APP, project_name: project } },
-      undefined,
-      { onprogress: (p) => progress.push(p.message ?? ''), timeout: 120_000 },
+    const { result: up, progress: sent } = await callWithProgress(
+      server.client,
+      'podman_compose_up',
+      { file: APP, project_name: project },
+      { timeout: 120_000 },
     );
+    const progress = sent.map((p) => p.message ?? '');
     assert.equal(up.isError, undefined, JSON.stringify(up.content));
     const services = (up.structuredContent as any).services as {
       service: string;
@@ -135,8 +137,7 @@ describe('compose tools over stdio against a real Podman', () => {
     assert.equal(web.Labels?.['com.docker.compose.service'], 'web');
     assert.equal(web.Labels?.tier, 'front');
 
-    const page = await (await fetch('http://127.0.0.1:18960/')).text();
-    assert.equal(page, 'hello from dotenv\n');
+    assert.equal(await pageOnceUp('http://127.0.0.1:18960/'), 'hello from dotenv\n');
     const workerLogs = await logsUntil('cmpapp-worker-1', /got/);
     assert.match(workerLogs, /fetch got hello from dotenv/);
 
@@ -223,7 +224,7 @@ describe('compose tools over stdio against a real Podman', () => {
       const now = ps.structuredContent!.containers as { id: string; state: string }[];
       assert.deepEqual(now.map((c) => c.id).sort(), [...ids].sort());
       assert.ok(now.every((c) => c.state === 'running'));
-      assert.equal(await (await fetch('http://127.0.0.1:18961/')).text(), 'hello from dotenv\n');
+      assert.equal(await pageOnceUp('http://127.0.0.1:18961/'), 'hello from dotenv\n');
     } finally {
       blocker.close();
     }

@@ -133,7 +133,8 @@ describe('container tools over stdio against a real Podman', () => {
       container: 'mcpp-web',
       tail: 0,
       follow: true,
-      followMs: 1000,
+      // The container prints every 200 ms; three seconds leave room for Podman to attach the stream.
+      followMs: 3000,
     });
     assert.equal(follow.structuredContent!.stoppedBy, 'time');
     assert.ok(follow.structuredContent!.lines >= 1, 'follow collected new lines');

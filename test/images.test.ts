@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
-import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
+import {
+  call,
+  callWithProgress as callWithWireProgress,
+  connectStdio,
+  errorOf,
+  type StdioServer,
+  textOf,
+} from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
@@ -64,13 +71,9 @@ describe('image build, tag, push, history and prune against a real Podman and lo
   });
 
   /** Calls a tool with a progress token and collects the progress notifications. */
-  async function callWithProgress(name: string, args: Record<string, unknown>, signal?: AbortSignal) {
-    const progress: Progress[] = [];
-    const result = (await server.client.callTool({ name, arguments: args }, undefined, {
-      onprogress: (p) => progress.push(p),
-      signal,
-    })) as Awaited<ReturnType<typeof call>>;
-    return { result, progress };
+  async function callWithProgress(name: string, args: Record<string, unknown>) {
+    const { result, progress } = await callWithWireProgress(server.client, name, args);
+    return { result: result as Awaited<ReturnType<typeof call>>, progress };
   }
 
   async function runOutput(image: string, command: string[]): Promise<string> {
@@ -413,13 +416,14 @@ describe('image build, tag, push, history and prune against a real Podman and lo
         undefined,
         { signal: controller.signal, onprogress: (p) => progress.push(p) },
       );
-      const timer = setTimeout(() => controller.abort(), 1000);
+      // Cancel once Podman is talking to the registry, and so is inside the pull.
+      for (let i = 0; i < 200 && connections === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(connections > 0, 'Podman did contact the silent registry');
+      controller.abort();
       await assert.rejects(
         pull,
         (err: Error) => err.name === 'AbortError' || /abort|cancel/i.test(err.message),
       );
-      clearTimeout(timer);
-      assert.ok(connections > 0, 'Podman did contact the silent registry');
 
       const next = await call(server.client, 'podman_images', { filters: { reference: BUSYBOX } });
       assert.equal(next.isError, undefined, textOf(next));

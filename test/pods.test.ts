@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pageOnceUp, waitFor } from './helpers/api.js';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
 import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
@@ -12,20 +13,6 @@ const serveHello = `trap "exit 0" TERM; echo hello-pod > /var/www/index.html; ec
 const chatter = `trap "exit 0" TERM; echo client-ready; i=0; while [ $i -lt 40 ]; do echo "client line $i"; i=$((i+1)); done; sleep 600 & wait`;
 
 /** Retries a probe a bounded number of times: a server inside a container needs a moment to listen. */
-async function eventually<T>(probe: () => Promise<T | undefined>, attempts = 50): Promise<T> {
-  for (let i = 0; i < attempts; i++) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the probe never succeeded');
-}
-
-async function fetchText(url: string): Promise<string | undefined> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  return res.ok ? res.text() : undefined;
-}
-
 describe('pod tools over stdio against a real Podman', () => {
   let podman: TestPodman;
   let server: StdioServer;
@@ -90,15 +77,19 @@ describe('pod tools over stdio against a real Podman', () => {
       assert.equal(run.isError, undefined, textOf(run));
     }
 
-    const viaLocalhost = await eventually(async () => {
-      const exec = await call(server.client, 'podman_exec', {
-        container: 'mcpp-pod-client',
-        command: ['wget', '-qO-', 'http://127.0.0.1:8080/'],
-      });
-      return exec.structuredContent?.exitCode === 0 ? (exec.structuredContent.stdout as string) : undefined;
-    });
+    const viaLocalhost = await waitFor(
+      'the pod to answer on localhost',
+      async () => {
+        const exec = await call(server.client, 'podman_exec', {
+          container: 'mcpp-pod-client',
+          command: ['wget', '-qO-', 'http://127.0.0.1:8080/'],
+        });
+        return exec.structuredContent?.exitCode === 0 ? (exec.structuredContent.stdout as string) : undefined;
+      },
+      20_000,
+    );
     assert.equal(viaLocalhost, 'hello-pod\n');
-    assert.equal(await eventually(() => fetchText(`http://127.0.0.1:${HOST_PORT}/`)), 'hello-pod\n');
+    assert.equal(await pageOnceUp(`http://127.0.0.1:${HOST_PORT}/`), 'hello-pod\n');
 
     const logs = await call(server.client, 'podman_pod_logs', { pod: POD, tail: -1 });
     assert.equal(logs.isError, undefined, textOf(logs));
@@ -178,13 +169,13 @@ describe('pod tools over stdio against a real Podman', () => {
 
     const start = await call(server.client, 'podman_pod_start', { pod: POD });
     assert.equal(start.structuredContent!.changed, true, textOf(start));
-    assert.equal(await eventually(() => fetchText(`http://127.0.0.1:${HOST_PORT}/`)), 'hello-pod\n');
+    assert.equal(await pageOnceUp(`http://127.0.0.1:${HOST_PORT}/`), 'hello-pod\n');
 
     const restart = await call(server.client, 'podman_pod_restart', { pod: POD });
     assert.equal(restart.isError, undefined, textOf(restart));
     const restarted = await call(server.client, 'podman_pod_inspect', { pod: POD });
     assert.equal(restarted.structuredContent!.pod.State, 'Running');
-    assert.equal(await eventually(() => fetchText(`http://127.0.0.1:${HOST_PORT}/`)), 'hello-pod\n');
+    assert.equal(await pageOnceUp(`http://127.0.0.1:${HOST_PORT}/`), 'hello-pod\n');
 
     const rm = await call(server.client, 'podman_pod_rm', { pod: POD, force: true, timeout: 2 });
     assert.equal(rm.isError, undefined, textOf(rm));

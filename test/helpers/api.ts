@@ -64,6 +64,18 @@ export async function waitFor<T>(
   }
 }
 
+/** The body of a page once it answers 2xx (a server just started may not listen yet). */
+export function pageOnceUp(url: string, timeoutMs = 20_000): Promise<string> {
+  return waitFor(
+    `${url} to answer`,
+    () =>
+      fetch(url, { signal: AbortSignal.timeout(2000) })
+        .then((res) => (res.ok ? res.text() : undefined))
+        .catch(() => undefined),
+    timeoutMs,
+  );
+}
+
 /**
  * Templates for the tests in the documented format: a busybox httpd whose index names its replica
  * (rewritten on every start, so a restart repairs a deleted index), and the reference MCP server

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 
 /** The built CLI: integration tests drive what users run. */
 export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
@@ -121,4 +122,35 @@ export function errorOf(result: CallToolResult & { structuredContent?: Record<st
   const error = result.structuredContent?.error;
   if (!error?.code) throw new Error(`error result without a code: ${JSON.stringify(result).slice(0, 500)}`);
   return error;
+}
+
+/**
+ * Calls a tool and returns, besides the result, every progress notification the server sent for
+ * it, read off the wire. The SDK's own onprogress misses notifications that arrive in the same read
+ * as the response (it settles the response before it runs their handlers), which a loaded machine
+ * makes likely; what the server sent is what these tests check.
+ */
+export async function callWithProgress(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  options: RequestOptions = {},
+): Promise<{ result: CallToolResult; progress: Progress[] }> {
+  const transport = client.transport!;
+  const deliver = transport.onmessage!;
+  const progress: Progress[] = [];
+  transport.onmessage = (message, extra) => {
+    if ('method' in message && message.method === 'notifications/progress')
+      progress.push(message.params as unknown as Progress);
+    deliver(message, extra);
+  };
+  try {
+    const result = (await client.callTool({ name, arguments: args }, undefined, {
+      onprogress: () => undefined,
+      ...options,
+    })) as CallToolResult;
+    return { result, progress };
+  } finally {
+    transport.onmessage = deliver;
+  }
 }

@@ -181,6 +181,22 @@ describe('WebSocket transport', () => {
     const client = await connectWs(authed.url, token);
     clients.push(client);
     assert.equal((await call(client, 'podman_info')).isError, undefined);
+
+    // A browser cannot set headers: the token may ride as a second subprotocol, never echoed back.
+    const carrier = (t: string) => `mcp-podman.bearer.${Buffer.from(t).toString('base64url')}`;
+    const badCarrier = refused(await attempt(authed.url, { protocols: ['mcp', carrier('x'.repeat(48))] }));
+    assert.equal(badCarrier.status, 401);
+    assert.match(badCarrier.error.message!, /mcp-podman\.bearer\./);
+    const browser = opened(await attempt(authed.url, { protocols: ['mcp', carrier(token)] }));
+    sockets.push(browser);
+    assert.equal(browser.protocol, 'mcp');
+    browser.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }));
+    assert.deepEqual(await nextFrame(browser), { jsonrpc: '2.0', id: 1, result: {} });
+    browser.close();
+    assert.ok(
+      !authed.stderr().includes(carrier(token).split('.').pop()!),
+      'the carried token is never logged',
+    );
   });
 
   it('serves /health openly and /metrics behind the token on the same port', async () => {

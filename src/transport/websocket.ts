@@ -15,6 +15,11 @@ import { decodeFrame } from './jsonrpc.js';
 /** The same cap as a Streamable HTTP body: a bigger frame closes the socket with 1009. */
 const MAX_FRAME = 4 * 1024 * 1024;
 const SUBPROTOCOL = 'mcp';
+/**
+ * Browsers cannot set headers on a WebSocket, so a browser client may carry the token as a second
+ * offered subprotocol: "mcp-podman.bearer." + base64url(token). The server only ever selects "mcp".
+ */
+const TOKEN_SUBPROTOCOL = 'mcp-podman.bearer.';
 const MCP_PATH = '/mcp';
 /** A peer that misses two pings in a row is gone (laptop asleep, NAT dropped) and is terminated. */
 const PING_INTERVAL_MS = 30_000;
@@ -97,10 +102,10 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
       new Request(`http://upgrade${req.url ?? '/'}`, { headers: headersOf(req) }),
     );
     if (guarded.status !== 204) return guarded;
-    if (!tokenMatches(config.authToken, req.headers.authorization)) {
+    if (!tokenMatches(config.authToken, req.headers.authorization ?? subprotocolToken(req))) {
       const res = jsonError(
         'UNAUTHORIZED',
-        'Missing or wrong bearer token. Send "Authorization: Bearer <token>".',
+        `Missing or wrong bearer token. Send "Authorization: Bearer <token>", or (from a browser) offer the subprotocol "${TOKEN_SUBPROTOCOL}<base64url of the token>" besides "${SUBPROTOCOL}".`,
       );
       res.headers.set('www-authenticate', 'Bearer realm="mcp-podman"');
       return res;
@@ -243,6 +248,14 @@ function headersOf(req: IncomingMessage): Headers {
 
 function jsonErrorWithStatus(status: number, message: string): Response {
   return Response.json({ error: { code: 'INVALID_PARAMS', message } }, { status });
+}
+
+/** The token a browser offered as a subprotocol, as an Authorization header value. */
+function subprotocolToken(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const carrier = offered.find((p) => p.startsWith(TOKEN_SUBPROTOCOL));
+  if (!carrier) return undefined;
+  return `Bearer ${Buffer.from(carrier.slice(TOKEN_SUBPROTOCOL.length), 'base64url').toString('utf8')}`;
 }
 
 /** Writes a refusal as a raw HTTP/1.1 response on the socket, since no server response exists yet. */

@@ -56,7 +56,9 @@ let exiting = false;
 async function shutdown(app: App, code: number): Promise<void> {
   if (exiting) return;
   exiting = true;
-  const force = setTimeout(() => process.exit(code || 1), 10_000);
+  // Bounded, but longer than a mount's container removal may retry (15 s); what is still running
+  // then (an embedded Podman service) is killed by its own exit hook.
+  const force = setTimeout(() => process.exit(code || 1), 25_000);
   force.unref();
   await app.close();
   process.exit(code);
@@ -64,7 +66,9 @@ async function shutdown(app: App, code: number): Promise<void> {
 
 function installSignalHandlers(app: App): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    // on, not once: a second Ctrl-C during the cleanup must not kill the process halfway through it.
+    process.on(signal, () => {
+      if (exiting) return;
       app.log.info({ signal }, 'shutting down');
       void shutdown(app, 0);
     });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -65,7 +65,7 @@ export function parseEndpointUrl(url: string): PodmanEndpoint {
 export class PodmanConnection {
   private client?: PodmanClient;
   private connecting?: Promise<PodmanClient>;
-  private embedded?: { child: ChildProcess; dir: string };
+  private embedded?: { child: ChildProcess; dir: string; onExit: () => void };
   private source = '';
   private apiVersion = '';
   private closed = false;
@@ -165,7 +165,14 @@ export class PodmanConnection {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: this.options.env,
     });
-    this.embedded = { child, dir };
+    // However this process ends (a forced exit after a slow shutdown included), the service it
+    // started must not outlive it: --time=0 would keep it running for good.
+    const onExit = () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once('exit', onExit);
+    this.embedded = { child, dir, onExit };
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       if (stderr.length < 4000) stderr += d.toString();
@@ -174,6 +181,9 @@ export class PodmanConnection {
       if (this.embedded?.child === child && !this.closed) {
         this.options.log.warn({ code, stderr: stderr.slice(-500) }, 'embedded podman service exited');
         this.embedded = undefined;
+        process.off('exit', onExit);
+        void rm(dir, { recursive: true, force: true });
+        void this.client?.close().catch(() => undefined);
         this.client = undefined;
       }
     });
@@ -195,7 +205,8 @@ export class PodmanConnection {
     const embedded = this.embedded;
     this.embedded = undefined;
     if (!embedded) return;
-    const { child, dir } = embedded;
+    const { child, dir, onExit } = embedded;
+    process.off('exit', onExit);
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');

@@ -12,7 +12,7 @@ import { waitFor } from './helpers/api.js';
 import { refusedStart } from './helpers/cli-exit.js';
 import { ensureBusybox } from './helpers/images.js';
 import { call, connectHttp, errorOf, type HttpServerProcess, startHttpServer } from './helpers/mcp.js';
-import { startPodman, type TestPodman } from './helpers/podman.js';
+import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
 
 interface RawReply {
   status: number;
@@ -138,6 +138,63 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     assert.equal(info.structuredContent!.socket.endpoint, `unix://${podman.socketPath}`);
     const missing = errorOf(await call(client, 'podman_inspect', { container: 'mcpp-http-absent' }));
     assert.equal(missing.code, 'CONTAINER_NOT_FOUND');
+  });
+
+  it('keeps no session for an initialize the transport refuses', async () => {
+    const before = (await jsonMetrics(server.url)).active_sessions as number;
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    };
+    for (let i = 0; i < 3; i++) {
+      const refused = await raw(server.url, {
+        method: 'POST',
+        path: '/mcp',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(initialize),
+      });
+      assert.equal(refused.status, 406, refused.body);
+    }
+    assert.equal((await jsonMetrics(server.url)).active_sessions, before);
+  });
+
+  it('cancels a call whose client drops the connection, so its Podman work stops', async () => {
+    const image = await ensureBusybox();
+    const client = await connectHttp(server.url);
+    clients.push(client);
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+    const name = 'mcpp-http-dropped';
+    const req = httpRequest({
+      host: new URL(server.url).hostname,
+      port: new URL(server.url).port,
+      method: 'POST',
+      path: '/mcp',
+      headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId },
+    });
+    req.on('error', () => undefined);
+    req.end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: {
+          name: 'podman_run',
+          arguments: { image, name, command: ['sleep', '60'], detach: false, remove: true },
+        },
+      }),
+    );
+    const exists = async () => (await listContainers(podman.client)).some((c) => c.Names?.includes(name));
+    await waitFor('the container to run', exists, 20_000);
+    req.destroy();
+    // run removes its container when the call ends; a call left running would keep it for 60 s.
+    await waitFor(
+      'the dropped call to be cancelled and its container removed',
+      async () => !(await exists()),
+      20_000,
+    );
+    assert.equal((await call(client, 'podman_info')).isError, undefined, 'the session lives on');
   });
 
   it('serves two concurrent sessions, and DELETE ends one of them', async () => {

@@ -170,8 +170,20 @@ export function streamableHandler(
       if (sessionId) {
         const session = sessions.get(sessionId);
         if (!session || !(session as StreamableSession).transport) return unknownSession();
-        return whileInFlight(session, () =>
-          (session as StreamableSession).transport.handleRequest(c.req.raw, { parsedBody: body.value }),
+        const { transport } = session as StreamableSession;
+        return whileInFlight(
+          session,
+          () => transport.handleRequest(c.req.raw, { parsedBody: body.value }),
+          // A client that drops the stream gives up on its requests: cancel them, so the Podman work
+          // they started (a build, a pull, a follow) stops too instead of running on unobserved.
+          () => {
+            for (const requestId of requestIdsOf(body.value))
+              transport.onmessage?.({
+                jsonrpc: '2.0',
+                method: 'notifications/cancelled',
+                params: { requestId, reason: 'the client disconnected' },
+              });
+          },
         );
       }
       const messages = Array.isArray(body.value) ? body.value : [body.value];
@@ -184,7 +196,11 @@ export function streamableHandler(
       if (sessions.size >= MAX_SESSIONS && !(await closeLeastRecent(sessions))) return tooManySessions();
       const session = newStreamableSession(newServer(), sessions);
       await session.server.connect(session.transport);
-      return session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
+      const res = await session.transport.handleRequest(c.req.raw, { parsedBody: body.value });
+      // Refused before a session began (wrong Accept or content type, a bad batch): nothing will
+      // ever name or close this server, so it goes now.
+      if (session.transport.sessionId === undefined) await session.server.close().catch(() => undefined);
+      return res;
     }
     if (!sessionId)
       return Response.json(errorReply(null, -32000, 'Bad Request: mcp-session-id header required'), {
@@ -200,7 +216,11 @@ export function streamableHandler(
  * Counts a request as under way until its response body has been sent or dropped: a tools/call
  * answered over SSE can outlast the idle timeout and must not have its session closed under it.
  */
-async function whileInFlight(session: Session, handle: () => Promise<Response>): Promise<Response> {
+async function whileInFlight(
+  session: Session,
+  handle: () => Promise<Response>,
+  onDropped: () => void,
+): Promise<Response> {
   session.inFlight = (session.inFlight ?? 0) + 1;
   let finished = false;
   const finish = () => {
@@ -236,11 +256,26 @@ async function whileInFlight(session: Session, handle: () => Promise<Response>):
       }
     },
     cancel(reason) {
+      if (!finished) onDropped();
       finish();
       return reader.cancel(reason);
     },
   });
   return new Response(tracked, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/** The ids of the requests (not notifications or responses) in a POST body. */
+function requestIdsOf(body: unknown): (string | number)[] {
+  const messages = Array.isArray(body) ? body : [body];
+  return messages.flatMap((m) =>
+    m &&
+    typeof m === 'object' &&
+    'method' in m &&
+    'id' in m &&
+    (typeof m.id === 'string' || typeof m.id === 'number')
+      ? [m.id]
+      : [],
+  );
 }
 
 /** Open sessions are held in memory until closed; a cap keeps a client that never closes from exhausting it. */

@@ -293,7 +293,7 @@ export async function createAndStart(
     await client.call('POST', containerPath(created.Id, '/start'), { okStatuses: [304] });
   } catch (err) {
     await client
-      .call('DELETE', containerPath(created.Id), { query: { force: true, v: true } })
+      .call('DELETE', containerPath(created.Id), { query: { force: true, volumes: true } })
       .catch(() => undefined);
     const reason = isMcpPodmanError(err) ? String(err.details.podman ?? err.message) : String(err);
     throw new McpPodmanError(
@@ -337,7 +337,7 @@ const run = defineTool({
     } finally {
       if (args.remove)
         await client
-          .call('DELETE', containerPath(id), { query: { force: true, v: true } })
+          .call('DELETE', containerPath(id), { query: { force: true, volumes: true } })
           .catch(() => undefined);
     }
   },
@@ -527,7 +527,7 @@ const rm = defineTool({
       args.containers,
       (name) =>
         client.call('DELETE', containerPath(name), {
-          query: { force: args.force, v: args.volumes, timeout: args.timeout },
+          query: { force: args.force, volumes: args.volumes, timeout: args.timeout },
           notFound: containerNotFound(name),
           conflict: {
             message: `Container "${name}" is running. Stop it with podman_stop, or pass force=true.`,

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -279,10 +283,49 @@ describe('compose tools over stdio against a real Podman', () => {
     assert.equal(unsupported.code, 'INVALID_PARAMS');
     assert.deepEqual(unsupported.details.unsupportedKeys, [
       'services.app.privileged',
-      'services.app.deploy',
+      'services.app.cap_add',
+      'services.app.deploy.replicas',
       'services.app.build.target',
       'configs',
     ]);
+    assert.match(
+      unsupported.message,
+      /Refused on purpose.*services\.app\.cap_add \(would grant extra capabilities\)/,
+    );
+
+    const long = errorOf(
+      await call(server.client, 'podman_compose_up', {
+        file: fixture('bad/long-syntax.yml'),
+        project_name: 'cmplong',
+      }),
+    );
+    assert.equal(long.code, 'INVALID_PARAMS');
+    for (const problem of [
+      /volumes\[0\]\.source: ".*does-not-exist" does not exist; create it, or set bind\.create_host_path: true/,
+      /volumes\[1\]\.source: refers to volume "undeclared"/,
+      /volumes\[2\]\.type: must be volume, bind or tmpfs/,
+      /volumes\[3\]\.tmpfs\.size: must be a size/,
+      /volumes\[4\]\.bogus: is not supported/,
+      /volumes\[4\]\.target: must be an absolute path/,
+      /ports\[0\]\.published: must be one port number/,
+      /ports\[1\]\.mode: must be host or ingress/,
+      /ports\[2\]\.target: must be a port number/,
+    ])
+      assert.match(long.message, problem);
+    await assertNothingOf('cmplong');
+
+    const profiled = errorOf(
+      await call(server.client, 'podman_compose_up', {
+        file: fixture('bad/profile-dependency.yml'),
+        project_name: 'cmpprof',
+      }),
+    );
+    assert.equal(profiled.code, 'INVALID_PARAMS');
+    assert.match(
+      profiled.message,
+      /depends_on\.cache: "cache" runs only with profile extras, which is not enabled/,
+    );
+    await assertNothingOf('cmpprof');
 
     const cycle = errorOf(await call(server.client, 'podman_compose_up', { file: fixture('bad/cycle.yml') }));
     assert.equal(cycle.code, 'INVALID_PARAMS');
@@ -321,6 +364,134 @@ describe('compose tools over stdio against a real Podman', () => {
       await assertNothingOf('cmpclash');
     } finally {
       await call(server.client, 'podman_rm', { containers: ['cmpclash-web-1'], force: true, timeout: 0 });
+    }
+  });
+
+  it('runs long-syntax ports and volumes, anonymous volumes, tmpfs, profiles and runtime keys; down removes it all', async () => {
+    const file = fixture('full/docker-compose.yml');
+    const scratch = await mkdtemp(join(tmpdir(), 'mcp-podman-compose-'));
+    const createDir = join(scratch, 'made/by/compose');
+    const inspect = (name: string) => podman.client.json<any>('GET', `/libpod/containers/${name}/json`);
+    try {
+      const up = await call(server.client, 'podman_compose_up', {
+        file,
+        variables: { CREATE_DIR: createDir, COMPOSE_PROFILES: 'debug' },
+      });
+      assert.equal(up.isError, undefined, textOf(up));
+      // "tools" is behind profiles nobody enabled; "debug" is enabled by COMPOSE_PROFILES.
+      assert.deepEqual(await projectObjects('cmpfull'), {
+        containers: ['cmpfull-app-1', 'cmpfull-debug-1'],
+        networks: ['cmpfull_default'],
+        volumes: ['cmpfull_data'],
+      });
+      assert.ok(existsSync(createDir), 'bind.create_host_path made the source directory');
+      assert.equal(await pageOnceUp('http://127.0.0.1:18970/'), 'served from a read-only long-syntax bind\n');
+
+      const app = await inspect('cmpfull-app-1');
+      const ports = app.NetworkSettings.Ports;
+      assert.deepEqual(ports['8080/tcp'], [{ HostIp: '127.0.0.1', HostPort: '18970' }]);
+      assert.match(ports['9000/tcp'][0].HostPort, /^\d+$/);
+      assert.deepEqual(
+        [ports['8081/udp'], ports['8082/udp']],
+        [[{ HostIp: '127.0.0.1', HostPort: '18971' }], [{ HostIp: '127.0.0.1', HostPort: '18972' }]],
+      );
+      const mounts = Object.fromEntries(app.Mounts.map((m: any) => [m.Destination, m]));
+      assert.equal(mounts['/www'].Type, 'bind');
+      assert.equal(mounts['/www'].RW, false);
+      assert.equal(mounts['/created'].Source, createDir);
+      assert.equal(mounts['/data'].Name, 'cmpfull_data');
+      assert.equal(mounts['/anon'].Type, 'volume');
+      const anonymous = mounts['/anon'].Name as string;
+      const volume = await podman.client.json<any>('GET', `/libpod/volumes/${anonymous}/json`);
+      assert.equal(volume.Anonymous, true);
+      const host = app.HostConfig;
+      assert.match(host.Tmpfs['/scratch'], /size=8388608/);
+      assert.match(host.Tmpfs['/scratch'], /mode=1777/);
+      assert.match(host.Tmpfs['/run/app'], /size=1m/);
+      assert.equal(app.Config.WorkingDir, '/www');
+      assert.equal(app.Config.User, '65534:65534');
+      assert.equal(app.Config.Hostname, 'cmp-host');
+      assert.equal(app.Config.StopSignal, 2);
+      assert.equal(app.Config.StopTimeout, 3);
+      assert.deepEqual(host.ExtraHosts, ['db.example:10.1.2.3']);
+      assert.ok(host.CapDrop.includes('CAP_NET_RAW'), host.CapDrop);
+      assert.ok(host.SecurityOpt.includes('no-new-privileges'), host.SecurityOpt);
+      assert.equal(host.Init, true);
+      assert.equal(host.ReadonlyRootfs, true);
+      assert.equal(host.ShmSize, 32 * 1024 * 1024);
+      assert.equal(host.Memory, 64 * 1024 * 1024);
+      assert.equal(host.CpuQuota, 50_000);
+      assert.equal(host.PidsLimit, 64);
+      assert.deepEqual(
+        host.Ulimits.map((u: any) => [u.Name, u.Soft, u.Hard]),
+        [
+          ['RLIMIT_NOFILE', 1024, 2048],
+          ['RLIMIT_NPROC', 4096, 4096],
+        ],
+      );
+      // Inside, the settings hold: who runs, where, the read-only root and a writable tmpfs.
+      const exec = await call(server.client, 'podman_exec', {
+        container: 'cmpfull-app-1',
+        command: [
+          'sh',
+          '-c',
+          'id -u; pwd; hostname; grep db.example /etc/hosts; touch /rootfs 2>/dev/null || echo ro; touch /scratch/x && echo tmpfs ok',
+        ],
+      });
+      assert.equal(exec.isError, undefined, textOf(exec));
+      assert.match(
+        String(exec.structuredContent?.stdout),
+        /^65534\n\/www\ncmp-host\n10\.1\.2\.3\s+db\.example\nro\ntmpfs ok\n$/,
+      );
+
+      const ps = await call(server.client, 'podman_compose_ps', {
+        file,
+        profiles: ['debug'],
+        variables: { CREATE_DIR: createDir },
+      });
+      assert.deepEqual(ps.structuredContent!.notCreated, []);
+      const listed = ps.structuredContent!.containers as { service: string; ports: string[] }[];
+      assert.ok(listed[0]!.ports.includes('127.0.0.1:18971-18972->8081-8082/udp'), listed[0]!.ports.join());
+      const all = await call(server.client, 'podman_compose_ps', {
+        file,
+        profiles: ['*'],
+        variables: { CREATE_DIR: createDir },
+      });
+      assert.deepEqual(all.structuredContent!.notCreated, ['tools']);
+
+      // Without the profile, debug is left as it is and reported; nothing is recreated.
+      const again = await call(server.client, 'podman_compose_up', {
+        file,
+        variables: { CREATE_DIR: createDir },
+      });
+      assert.equal(again.isError, undefined, textOf(again));
+      assert.deepEqual(
+        (again.structuredContent!.services as { service: string; action: string }[]).map((s) => [
+          s.service,
+          s.action,
+        ]),
+        [['app', 'unchanged']],
+      );
+      assert.match(
+        textOf(again),
+        /containers cmpfull-debug-1 belong to services whose profiles are not enabled/,
+      );
+
+      const down = await call(server.client, 'podman_compose_down', { file, volumes: true, timeout: 0 });
+      assert.equal(down.isError, undefined, textOf(down));
+      await assertNothingOf('cmpfull');
+      const gone = await podman.client
+        .call('GET', `/libpod/volumes/${anonymous}/json`, {
+          notFound: { code: 'NOT_FOUND', message: 'gone' },
+        })
+        .then(
+          () => false,
+          (err) => err.code === 'NOT_FOUND',
+        );
+      assert.ok(gone, `anonymous volume ${anonymous} was removed with its container`);
+    } finally {
+      await call(server.client, 'podman_compose_down', { file, volumes: true, timeout: 0 });
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { isMcpPodmanError, McpPodmanError, toMcpPodmanError } from '../../errors.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { containerPath, createAndStart } from '../containers.js';
-import type { DependencyCondition } from './model.js';
+import type { BindMount, DependencyCondition } from './model.js';
+import { hostPathsToCreate } from './mounts.js';
 import type { Plan } from './plan.js';
 import { containerSpec, hashOf } from './spec.js';
 import { waitCompleted, waitHealthy } from './wait.js';
+
+/**
+ * libpod's name for "also remove the container's anonymous volumes" is `volumes`; the Docker API's
+ * `v` is ignored on /libpod paths (measured on Podman 4.3.1), which left anonymous volumes behind.
+ */
+export const REMOVE_WITH_ANONYMOUS_VOLUMES = { force: true, volumes: true, timeout: 0 };
 
 export interface ApplyOptions {
   client: PodmanClient;
@@ -60,7 +68,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     const outcomes = await run(options, journal);
     for (const old of journal.replaced) {
       await options.client
-        .call('DELETE', containerPath(old.id), { query: { force: true, v: true, timeout: 0 } })
+        .call('DELETE', containerPath(old.id), { query: REMOVE_WITH_ANONYMOUS_VOLUMES })
         .catch(() => undefined);
     }
     return { services: outcomes, networksCreated: journal.networks, volumesCreated: journal.volumes };
@@ -152,6 +160,7 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
       };
     } else {
       if (existing) await moveAside(options, journal, { ...existing, name: service.containerName });
+      await createHostPaths(name, service.binds);
       await options.progress(`${existing ? 'Recreating' : 'Creating'} ${service.containerName}`);
       const created = await recorded(journal.containers, service.containerName, () =>
         createAndStart(client, spec, signal),
@@ -169,6 +178,19 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
     outcomes.push(outcome);
   }
   return outcomes;
+}
+
+/** Bind sources compose would create (short syntax, bind.create_host_path) that are missing. */
+async function createHostPaths(service: string, binds: BindMount[]): Promise<void> {
+  for (const dir of hostPathsToCreate(binds)) {
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Service "${service}" binds "${dir}", which does not exist and cannot be created (${err.code ?? err.message}). Create it, or change the volume's source.`,
+        { cause: err, details: { service, path: dir } },
+      );
+    });
+  }
 }
 
 /** Journals a name, then creates it; a conflict means the name is someone else's, so it is dropped. */
@@ -251,7 +273,7 @@ async function rollback(
       `remove container ${name}`,
       () =>
         client.call('DELETE', containerPath(name), {
-          query: { force: true, v: true, timeout: 0 },
+          query: REMOVE_WITH_ANONYMOUS_VOLUMES,
           notFound: absent,
         }),
       report.containersRemoved,

@@ -28,6 +28,15 @@ export const variables = z
   .optional()
   .describe(`Values for \${VAR} interpolation; they win over the environment and the .env file`);
 
+export const profiles = z
+  .array(z.string().regex(/^(?:\*|[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/, 'must be a profile name or "*"'))
+  .max(64)
+  .optional()
+  .describe(
+    'Profiles to enable ("*": all); services with profiles run only when one is enabled. Default: COMPOSE_PROFILES ' +
+      '(comma-separated) from variables, the environment or .env, else none',
+  );
+
 export const stopTimeout = z
   .number()
   .int()
@@ -41,10 +50,15 @@ export const stopTimeout = z
  * are remembered, so they are scrubbed from anything the call returns or logs.
  */
 export function loadOptionsOf(
-  args: { file?: string; project_name?: string; variables?: Record<string, string> },
+  args: { file?: string; project_name?: string; variables?: Record<string, string>; profiles?: string[] },
   redactor: Redactor,
 ): LoadOptions {
   for (const [key, value] of Object.entries(args.variables ?? {}))
     if (looksSecret(key)) redactor.remember(value);
-  return { file: args.file ?? '', projectName: args.project_name, variables: args.variables };
+  return {
+    file: args.file ?? '',
+    projectName: args.project_name,
+    variables: args.variables,
+    ...(args.profiles ? { profiles: args.profiles } : {}),
+  };
 }

@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { containerPath } from '../containers.js';
 import { DESTRUCTIVE, defineTool } from '../types.js';
+import { REMOVE_WITH_ANONYMOUS_VOLUMES } from './apply.js';
 import { composeFile, loadOptionsOf, projectName, stopTimeout, variables } from './args.js';
 import { projectNameFromFile } from './load.js';
 import { projectFilter } from './model.js';
@@ -18,14 +19,17 @@ export const composeDown = defineTool({
   name: 'podman_compose_down',
   title: 'Compose down',
   description:
-    "Stop and remove a compose project's containers and networks (and its volumes with volumes=true). It finds " +
-    'them by the project label mcp-podman set at up, so it also works after the file changed; nothing outside ' +
-    'the project is touched.',
+    "Stop and remove a compose project's containers (with their anonymous volumes) and networks, and its named " +
+    'volumes with volumes=true. It finds them by the project label mcp-podman set at up, so it also works after ' +
+    'the file changed and removes services of every profile; nothing outside the project is touched.',
   toolset: 'compose',
   input: z.object({
     file: composeFile.default('docker-compose.yml'),
     project_name: projectName.optional().describe('Project name (default: derived from the file as up does)'),
-    volumes: z.boolean().default(false).describe("Also remove the project's named volumes and their data"),
+    volumes: z
+      .boolean()
+      .default(false)
+      .describe("Also remove the project's named volumes and their data (anonymous ones always go)"),
     variables,
     timeout: stopTimeout,
   }),
@@ -49,9 +53,9 @@ export const composeDown = defineTool({
     const containers = await list(client, '/libpod/containers/json', { all: true, filters }, ctx.signal);
     await ctx.progress(0, 3, `Removing ${containers.length} container(s)`);
     const removedContainers = await removeAll(containers, (c) =>
+      // Anonymous volumes cannot carry the project's labels, so they go with their containers.
       remove(`container ${nameOf(c)}`, containerPath(c.Id ?? nameOf(c)), {
-        force: true,
-        v: true,
+        ...REMOVE_WITH_ANONYMOUS_VOLUMES,
         timeout: args.timeout,
       }),
     );

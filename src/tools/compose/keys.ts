@@ -30,7 +30,51 @@ const SERVICE: KeyTree = {
   labels: FREE,
   networks: { '*': { aliases: true } },
   container_name: true,
+  profiles: true,
+  working_dir: true,
+  user: true,
+  hostname: true,
+  tmpfs: true,
+  extra_hosts: true,
+  cap_drop: true,
+  security_opt: true,
+  stop_signal: true,
+  stop_grace_period: true,
+  init: true,
+  read_only: true,
+  expose: true,
+  shm_size: true,
+  mem_limit: true,
+  cpus: true,
+  pids_limit: true,
+  ulimits: FREE,
+  deploy: { resources: { limits: { memory: true, cpus: true, pids: true } } },
 };
+
+/**
+ * Keys refused on purpose, not merely unimplemented: each gives a container more than podman_run
+ * can, so compose must not become the way around it.
+ */
+const REFUSED: Record<string, string> = {
+  privileged: 'full host privileges',
+  cap_add: 'extra capabilities',
+  network_mode: 'another namespace (host, container:...)',
+  pid: 'another PID namespace',
+  ipc: 'another IPC namespace',
+  uts: 'another UTS namespace',
+  userns_mode: 'another user namespace',
+  cgroup: 'the host cgroup namespace',
+  cgroup_parent: 'a chosen cgroup',
+  devices: 'host devices',
+  device_cgroup_rules: 'device access',
+  sysctls: 'kernel parameters',
+};
+
+/** Why a refused service key (services.web.privileged) is refused; undefined for other keys. */
+export function refusalReason(path: string): string | undefined {
+  const m = /^services\.[^.]+\.([^.]+)$/.exec(path);
+  return m && Object.hasOwn(REFUSED, m[1]!) ? REFUSED[m[1]!] : undefined;
+}
 
 const TOP: KeyTree = {
   version: true,

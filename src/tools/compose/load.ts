@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import { McpPodmanError } from '../../errors.js';
 import { startOrder } from './graph.js';
 import { type InterpolationResult, interpolateTree, parseEnvFile, type Variables } from './interpolate.js';
-import { unsupportedKeys } from './keys.js';
+import { refusalReason, unsupportedKeys } from './keys.js';
 import {
   type ComposeProject,
   PROJECT_NAME_RE,
@@ -13,13 +13,15 @@ import {
   type ServiceSpec,
 } from './model.js';
 import { composePath, normalizeService } from './service.js';
-import { isMap, keyValues, Problems, scalarText } from './values.js';
+import { isMap, keyValues, Problems, scalarText, stringList } from './values.js';
 
 export interface LoadOptions {
   file: string;
   projectName?: string;
   /** Variables given with the call; they win over the environment and the .env file. */
   variables?: Record<string, string>;
+  /** Profiles to enable; without them, COMPOSE_PROFILES (comma-separated) from the variables. */
+  profiles?: string[];
 }
 
 function invalid(file: string, problems: string[], hint: string): McpPodmanError {
@@ -42,11 +44,21 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
 
   const unsupported = unsupportedKeys(doc);
   if (unsupported.length) {
+    const refused = unsupported.flatMap((path) => {
+      const reason = refusalReason(path);
+      return reason ? [`${path} (would grant ${reason})`] : [];
+    });
     throw new McpPodmanError(
       'INVALID_PARAMS',
       `The compose file ${file} uses keys this implementation does not support: ${unsupported.join(', ')}. ` +
-        'Remove them (supported per service: image, build, command, entrypoint, environment, env_file, ports, ' +
-        'volumes, depends_on, healthcheck, restart, labels, networks, container_name), then call again.',
+        (refused.length
+          ? `Refused on purpose, as podman_run offers them neither: ${refused.join(', ')}. `
+          : '') +
+        'Remove them, then call again. Supported per service: image, build, command, entrypoint, environment, ' +
+        'env_file, ports, volumes, tmpfs, depends_on, healthcheck, restart, labels, networks, container_name, ' +
+        'profiles, working_dir, user, hostname, extra_hosts, cap_drop, security_opt (no-new-privileges), ' +
+        'stop_signal, stop_grace_period, init, read_only, expose, shm_size, mem_limit, cpus, pids_limit, ulimits, ' +
+        'deploy.resources.limits (memory, cpus, pids).',
       { details: { file, unsupportedKeys: unsupported } },
     );
   }
@@ -72,7 +84,10 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   networks.default ??= { name: `${project}_default`, labels: projectLabels(project) };
   const volumes = objects(resolved.volumes, 'volumes', project, problems);
 
+  const enabled = new Set(options.profiles ?? (vars.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()));
   const services: Record<string, ServiceSpec> = {};
+  const disabled: string[] = [];
+  const profilesOf: Record<string, string[]> = {};
   for (const [name, raw] of Object.entries(isMap(resolved.services) ? resolved.services : {})) {
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
       problems.add(`services.${name}`, 'service names are letters, digits, "_", "." and "-"');
@@ -82,19 +97,37 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
       problems.add(`services.${name}`, 'must be a map');
       continue;
     }
+    const profiles = serviceProfiles(raw.profiles, `services.${name}.profiles`, problems);
+    // As in compose: a service without profiles always runs; "*" enables every profile.
+    if (profiles.length && !enabled.has('*') && !profiles.some((p) => enabled.has(p))) {
+      disabled.push(name);
+      profilesOf[name] = profiles;
+      continue;
+    }
     const spec = await normalizeService(name, raw, { project, dir, vars, networks, volumes, problems });
     if (spec) services[name] = spec;
   }
-  checkDependencies(services, problems);
+  if (disabled.length && disabled.length === Object.keys(resolved.services as object).length) {
+    problems.add('services', `every service is behind a profile that is not enabled; pass profiles=`);
+  }
+  checkDependencies(services, profilesOf, problems);
   checkContainerNames(services, problems);
-  // Services that failed to normalize still count as defined, so they do not show up as unknown.
-  const defined = Object.keys(isMap(resolved.services) ? resolved.services : {});
+  // Services that failed to normalize still count as defined, so they do not show up as unknown;
+  // dependencies on disabled ones were reported above.
+  const defined = Object.keys(isMap(resolved.services) ? resolved.services : {}).filter(
+    (name) => !disabled.includes(name),
+  );
   const { order, problems: graphProblems } = startOrder(
-    Object.fromEntries(defined.map((name) => [name, Object.keys(services[name]?.dependsOn ?? {})])),
+    Object.fromEntries(
+      defined.map((name) => [
+        name,
+        Object.keys(services[name]?.dependsOn ?? {}).filter((dep) => !disabled.includes(dep)),
+      ]),
+    ),
   );
   problems.list.push(...graphProblems);
   if (problems.list.length) throw invalid(file, problems.list, 'Fix the file, then call again.');
-  return { name: project, file, dir, services, order, networks, volumes, warnings };
+  return { name: project, file, dir, services, disabled, order, networks, volumes, warnings };
 }
 
 /**
@@ -187,9 +220,30 @@ function objects(
   return out;
 }
 
-function checkDependencies(services: Record<string, ServiceSpec>, problems: Problems): void {
+function serviceProfiles(v: unknown, path: string, problems: Problems): string[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? (stringList(v, path, problems) ?? []) : undefined;
+  if (!list?.every((p) => /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(p))) {
+    return problems.add(path, 'must be a list of profile names (letters, digits, "_", "." and "-")') ?? [];
+  }
+  return list;
+}
+
+/** profilesOf: the disabled services and their profiles. */
+function checkDependencies(
+  services: Record<string, ServiceSpec>,
+  profilesOf: Record<string, string[]>,
+  problems: Problems,
+): void {
   for (const service of Object.values(services)) {
     for (const [dep, condition] of Object.entries(service.dependsOn)) {
+      const needed = Object.hasOwn(profilesOf, dep) ? profilesOf[dep]! : undefined;
+      if (needed) {
+        problems.add(
+          `services.${service.name}.depends_on.${dep}`,
+          `"${dep}" runs only with profile ${needed.join(' or ')}, which is not enabled; pass profiles=["${needed[0]}"] (or set COMPOSE_PROFILES)`,
+        );
+      }
       const target = services[dep];
       if (condition === 'service_healthy' && target?.healthcheckDisabled) {
         problems.add(

@@ -30,17 +30,50 @@ export interface BuildSpec {
   args: Record<string, string>;
 }
 
+/** A port mapping as libpod takes it; range maps that many consecutive ports one-to-one. */
+export type ComposePort = PortMapping & { range?: number };
+
 export interface BindMount {
   source: string;
   destination: string;
   options: string[];
+  /** Create the host directory when nothing is at source (short syntax, or bind.create_host_path). */
+  createHostPath: boolean;
 }
 
 export interface NamedMount {
-  /** The volume's real name (`<project>_<key>` unless the file names it). */
-  volume: string;
+  /** The volume's real name (`<project>_<key>` unless the file names it); absent: an anonymous volume. */
+  volume?: string;
   destination: string;
   options: string[];
+}
+
+export interface TmpfsMount {
+  destination: string;
+  options: string[];
+}
+
+/** How the container runs: the service keys that map one-to-one onto the libpod spec. */
+export interface RuntimeOptions {
+  workingDir?: string;
+  user?: string;
+  hostname?: string;
+  /** "host:ip" entries for /etc/hosts. */
+  extraHosts: string[];
+  capDrop: string[];
+  noNewPrivileges: boolean;
+  /** Signal number. */
+  stopSignal?: number;
+  stopGraceSeconds?: number;
+  init: boolean;
+  readOnly: boolean;
+  /** Container ports the service documents (expose); nothing is published. */
+  expose: Record<number, string>;
+  shmSizeBytes?: number;
+  memoryBytes?: number;
+  cpus?: number;
+  pidsLimit?: number;
+  ulimits: { type: string; soft: number; hard: number }[];
 }
 
 export interface ServiceSpec {
@@ -51,9 +84,11 @@ export interface ServiceSpec {
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;
-  ports: PortMapping[];
+  ports: ComposePort[];
   binds: BindMount[];
   volumes: NamedMount[];
+  tmpfs: TmpfsMount[];
+  runtime: RuntimeOptions;
   dependsOn: Record<string, DependencyCondition>;
   /** Undefined: none in the file (the image's own may apply). */
   healthcheck?: Healthcheck;
@@ -75,6 +110,8 @@ export interface ComposeProject {
   file: string;
   dir: string;
   services: Record<string, ServiceSpec>;
+  /** Services of the file left out because none of their profiles is enabled. */
+  disabled: string[];
   /** Service names in start order (dependencies first). */
   order: string[];
   /** Keyed by the file's network key. */

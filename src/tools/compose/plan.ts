@@ -29,6 +29,8 @@ export interface Plan {
   services: Record<string, ServicePlan>;
   /** Containers of the project that no service of the file owns (left alone, reported). */
   orphans: string[];
+  /** Containers of services the file has but whose profiles are not enabled (left alone, reported). */
+  profileDisabled: string[];
 }
 
 interface Inspected {
@@ -120,13 +122,24 @@ export async function planUp(
     );
   }
   checkHealthDependencies(project, imageHealth);
-  const ours = await client.json<{ Names?: string[] }[]>('GET', '/libpod/containers/json', {
-    query: { all: true, filters: projectFilter(project.name) },
-    signal,
-  });
+  const ours = await client.json<{ Names?: string[]; Labels?: Record<string, string> | null }[]>(
+    'GET',
+    '/libpod/containers/json',
+    { query: { all: true, filters: projectFilter(project.name) }, signal },
+  );
   const expected = new Set(Object.values(project.services).map((s) => s.containerName));
-  const orphans = ours.map((c) => c.Names?.[0] ?? '').filter((n) => n && !expected.has(n));
-  return { project, networksToCreate, volumesToCreate, services, orphans };
+  const others = ours.filter((c) => c.Names?.[0] && !expected.has(c.Names[0]));
+  const ofDisabled = (c: (typeof ours)[number]) =>
+    project.disabled.includes(c.Labels?.[COMPOSE_LABELS.service] ?? '');
+  const names = (list: typeof ours) => list.map((c) => c.Names![0]!);
+  return {
+    project,
+    networksToCreate,
+    volumesToCreate,
+    services,
+    orphans: names(others.filter((c) => !ofDisabled(c))),
+    profileDisabled: names(others.filter(ofDisabled)),
+  };
 }
 
 /** service_healthy needs a healthcheck: in the file, or in the image when the file has none. */

@@ -3,7 +3,7 @@ import { McpPodmanError } from '../../errors.js';
 import { containerPath } from '../containers.js';
 import { table, truncationNote } from '../render.js';
 import { defineTool, READ_ONLY } from '../types.js';
-import { composeFile, loadOptionsOf, projectName, variables } from './args.js';
+import { composeFile, loadOptionsOf, profiles, projectName, variables } from './args.js';
 import { loadProject, projectNameFromFile } from './load.js';
 import { COMPOSE_LABELS, projectFilter } from './model.js';
 
@@ -14,7 +14,9 @@ interface ListedContainer {
   State: string;
   Status?: string;
   ExitCode?: number;
-  Ports?: { host_ip?: string; host_port?: number; container_port: number; protocol?: string }[] | null;
+  Ports?:
+    | { host_ip?: string; host_port?: number; container_port: number; protocol?: string; range?: number }[]
+    | null;
   Labels?: Record<string, string> | null;
 }
 
@@ -31,6 +33,9 @@ export const composePs = defineTool({
     file: composeFile.optional(),
     project_name: projectName.optional().describe('Project name (required unless file is given)'),
     variables,
+    profiles: profiles.describe(
+      'Profiles to count as enabled when listing services without a container (as for podman_compose_up)',
+    ),
   }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
@@ -57,9 +62,10 @@ export const composePs = defineTool({
         state: c.State,
         exitCode: c.State === 'running' ? undefined : c.ExitCode,
         health: c.State === 'running' ? await health(c.Id) : undefined,
-        ports: (c.Ports ?? []).map(
-          (p) => `${p.host_ip || '0.0.0.0'}:${p.host_port}->${p.container_port}/${p.protocol ?? 'tcp'}`,
-        ),
+        ports: (c.Ports ?? []).map((p) => {
+          const span = (first = 0) => ((p.range ?? 1) > 1 ? `${first}-${first + p.range! - 1}` : `${first}`);
+          return `${p.host_ip || '0.0.0.0'}:${span(p.host_port)}->${span(p.container_port)}/${p.protocol ?? 'tcp'}`;
+        }),
       })),
     );
     containers.sort((a, b) => a.service.localeCompare(b.service));

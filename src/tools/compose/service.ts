@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { parsePort, parseVolume } from '../schemas.js';
+import { isAbsolute, resolve } from 'node:path';
 import { parseEnvFile, type Variables } from './interpolate.js';
 import type { BuildSpec, DependencyCondition, Healthcheck, ProjectObject, ServiceSpec } from './model.js';
+import { mounts, tmpfsMounts } from './mounts.js';
+import { ports } from './ports.js';
+import { runtimeOptions } from './runtime.js';
 import {
   commandLine,
   durationMs,
@@ -48,6 +49,12 @@ export async function normalizeService(
     problems.add(`${at}.container_name`, 'must be letters, digits, "_", "." and "-"');
   }
   const labels = keyValues(raw.labels, `${at}.labels`, problems);
+  const mounted = mounts(raw.volumes, `${at}.volumes`, ctx);
+  mounted.tmpfs.push(...tmpfsMounts(raw.tmpfs, `${at}.tmpfs`, problems));
+  const targets = [...mounted.binds, ...mounted.volumes, ...mounted.tmpfs].map((m) => m.destination);
+  for (const target of new Set(targets.filter((t, i) => targets.indexOf(t) !== i))) {
+    problems.add(`${at}.volumes`, `"${target}" is mounted more than once (volumes and tmpfs)`);
+  }
   const spec: ServiceSpec = {
     name,
     containerName: containerName ?? '',
@@ -57,7 +64,8 @@ export async function normalizeService(
     entrypoint: commandLine(raw.entrypoint, `${at}.entrypoint`, problems),
     environment: await environment(raw, at, ctx),
     ports: ports(raw.ports, `${at}.ports`, problems),
-    ...mounts(raw.volumes, `${at}.volumes`, ctx),
+    ...mounted,
+    runtime: runtimeOptions(raw, at, problems),
     dependsOn: dependencies(raw.depends_on, `${at}.depends_on`, problems),
     ...healthcheck(raw.healthcheck, `${at}.healthcheck`, problems),
     restart: restartPolicy(raw.restart, `${at}.restart`, problems),
@@ -112,61 +120,6 @@ async function environment(
     if (resolved !== undefined) env[key] = resolved;
   }
   return env;
-}
-
-function ports(v: unknown, path: string, problems: Problems): ServiceSpec['ports'] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) return problems.add(path, 'must be a list') ?? [];
-  return v.flatMap((entry, i) => {
-    const text = scalarText(entry);
-    const mapping = text === undefined ? undefined : parsePort(text);
-    if (!mapping) {
-      problems.add(
-        `${path}[${i}]`,
-        'must be "HOST:CONTAINER", "IP:HOST:CONTAINER" or "CONTAINER" (optionally /udp); ranges and the long syntax are not supported',
-      );
-      return [];
-    }
-    return [mapping];
-  });
-}
-
-function mounts(v: unknown, path: string, ctx: ServiceContext): Pick<ServiceSpec, 'binds' | 'volumes'> {
-  const out: Pick<ServiceSpec, 'binds' | 'volumes'> = { binds: [], volumes: [] };
-  if (v === undefined || v === null) return out;
-  if (!Array.isArray(v)) {
-    ctx.problems.add(path, 'must be a list');
-    return out;
-  }
-  for (const [i, entry] of v.entries()) {
-    const here = `${path}[${i}]`;
-    if (typeof entry !== 'string') {
-      ctx.problems.add(here, 'must be "SOURCE:TARGET[:MODE]"; the long syntax is not supported');
-      continue;
-    }
-    const [source = '', ...rest] = entry.split(':');
-    if (rest.length === 0) {
-      ctx.problems.add(here, 'anonymous volumes are not supported: name the volume ("name:/path")');
-      continue;
-    }
-    const isPath = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
-    const hostPath = source.startsWith('~') ? join(homedir(), source.slice(1)) : resolve(ctx.dir, source);
-    const parsed = parseVolume([isPath ? hostPath : source, ...rest].join(':'));
-    if (!parsed) {
-      ctx.problems.add(here, 'must be "SOURCE:TARGET[:MODE]" with an absolute TARGET and known mode options');
-    } else if (parsed.kind === 'bind') {
-      out.binds.push({ source: parsed.source, destination: parsed.destination, options: parsed.options });
-    } else if (!Object.hasOwn(ctx.volumes, parsed.name)) {
-      ctx.problems.add(here, `refers to volume "${parsed.name}", which the top-level volumes do not declare`);
-    } else {
-      out.volumes.push({
-        volume: ctx.volumes[parsed.name]!.name,
-        destination: parsed.destination,
-        options: parsed.options,
-      });
-    }
-  }
-  return out;
 }
 
 function dependencies(v: unknown, path: string, problems: Problems): ServiceSpec['dependsOn'] {

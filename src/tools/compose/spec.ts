@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { MANAGED_LABELS } from '../../podman/labels.js';
-import { COMPOSE_LABELS, projectLabels, type ServiceSpec } from './model.js';
+import { COMPOSE_LABELS, projectLabels, type RuntimeOptions, type ServiceSpec } from './model.js';
 
 const NS_PER_MS = 1_000_000;
+const CPU_PERIOD = 100_000;
 
 /**
  * libpod's SpecGenerator for a service. The config hash covers the spec and the image id, so a
@@ -26,13 +27,23 @@ export function containerSpec(
       ...MANAGED_LABELS,
     },
     portmappings: service.ports,
-    mounts: service.binds.map((b) => ({
-      type: 'bind',
-      source: b.source,
-      destination: b.destination,
-      options: b.options,
-    })),
-    volumes: service.volumes.map((v) => ({ Name: v.volume, Dest: v.destination, Options: v.options })),
+    mounts: [
+      ...service.binds.map((b) => ({
+        type: 'bind',
+        source: b.source,
+        destination: b.destination,
+        options: b.options,
+      })),
+      ...service.tmpfs.map((t) => ({
+        type: 'tmpfs',
+        source: 'tmpfs',
+        destination: t.destination,
+        options: t.options,
+      })),
+    ],
+    // An empty Name makes Podman create an anonymous volume (it cannot carry labels).
+    volumes: service.volumes.map((v) => ({ Name: v.volume ?? '', Dest: v.destination, Options: v.options })),
+    ...runtimeSpec(service.runtime),
     netns: { nsmode: 'bridge' },
     // The service name resolves to this container on each of its networks (aardvark-dns).
     Networks: Object.fromEntries(
@@ -60,6 +71,35 @@ export function containerSpec(
   const hash = createHash('sha256').update(stableJson({ spec, imageId })).digest('hex');
   (spec.labels as Record<string, string>)[COMPOSE_LABELS.configHash] = hash;
   return spec;
+}
+
+/**
+ * The runtime options as libpod names them. Only set keys are added, so a file that uses none of
+ * them hashes as it did before they existed and its containers are not recreated.
+ */
+function runtimeSpec(r: RuntimeOptions): Record<string, unknown> {
+  const limits = {
+    ...(r.memoryBytes ? { memory: { limit: r.memoryBytes } } : {}),
+    ...(r.cpus ? { cpu: { quota: Math.round(r.cpus * CPU_PERIOD), period: CPU_PERIOD } } : {}),
+    ...(r.pidsLimit ? { pids: { limit: r.pidsLimit } } : {}),
+  };
+  const entries: [string, unknown][] = [
+    ['work_dir', r.workingDir],
+    ['user', r.user],
+    ['hostname', r.hostname],
+    ['hostadd', r.extraHosts.length ? r.extraHosts : undefined],
+    ['cap_drop', r.capDrop.length ? r.capDrop : undefined],
+    ['no_new_privileges', r.noNewPrivileges || undefined],
+    ['stop_signal', r.stopSignal],
+    ['stop_timeout', r.stopGraceSeconds],
+    ['init', r.init || undefined],
+    ['read_only_filesystem', r.readOnly || undefined],
+    ['expose', Object.keys(r.expose).length ? r.expose : undefined],
+    ['shm_size', r.shmSizeBytes],
+    ['resource_limits', Object.keys(limits).length ? limits : undefined],
+    ['r_limits', r.ulimits.length ? r.ulimits : undefined],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
 }
 
 export function hashOf(spec: Record<string, unknown>): string {

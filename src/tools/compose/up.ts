@@ -6,7 +6,7 @@ import { collectLogs, logArgs } from '../logs.js';
 import { table } from '../render.js';
 import { DESTRUCTIVE, defineTool, MUTATING, type ToolContext } from '../types.js';
 import { type ApplyResult, applyPlan } from './apply.js';
-import { composeFile, loadOptionsOf, projectName, stopTimeout, variables } from './args.js';
+import { composeFile, loadOptionsOf, profiles, projectName, stopTimeout, variables } from './args.js';
 import { loadProject } from './load.js';
 import { type Plan, planUp } from './plan.js';
 import { waitExit } from './wait.js';
@@ -19,6 +19,7 @@ const input = z.object({
     .default(true)
     .describe('Return once everything is started (default true); false waits for every service to exit'),
   variables,
+  profiles,
   build: z
     .boolean()
     .default(false)
@@ -79,6 +80,11 @@ export const composeUp = defineTool({
       ...(plan.orphans.length
         ? [
             `containers ${plan.orphans.join(', ')} belong to the project but to no service in the file; podman_compose_down removes them`,
+          ]
+        : []),
+      ...(plan.profileDisabled.length
+        ? [
+            `containers ${plan.profileDisabled.join(', ')} belong to services whose profiles are not enabled now; they were left as they are`,
           ]
         : []),
     ];

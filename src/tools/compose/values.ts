@@ -128,3 +128,15 @@ export function durationMs(v: unknown, path: string, problems: Problems): number
   }
   return Math.round(total);
 }
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** A byte size as compose writes it: a number of bytes, or "64m", "1.5g", "512MB". */
+export function byteSize(v: unknown, path: string, problems: Problems): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(scalarText(v) ?? '');
+  const bytes = m ? Math.round(Number(m[1]) * (BYTE_UNITS[m[2]!.toLowerCase()] ?? 1)) : 0;
+  if (typeof v === 'boolean' || bytes < 1) {
+    return problems.add(path, 'must be a size such as 67108864, "64m" or "1g"');
+  }
+  return bytes;
+}

@@ -273,12 +273,15 @@ export async function createAndStart(
   spec: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<{ id: string; warnings: string[] }> {
+  if (signal?.aborted)
+    throw new McpPodmanError('CANCELLED', 'The request was cancelled; nothing was created.');
+  // Not bound to the caller's signal either: a create cut off mid-way may still have made the
+  // container, and without its id nothing could remove it. A cancel is honoured right after.
   const created = await client.json<{ Id: string; Warnings?: string[] }>(
     'POST',
     '/libpod/containers/create',
     {
       body: spec,
-      signal,
       notFound: {
         code: 'IMAGE_NOT_FOUND',
         message: `Image "${String(spec.image)}" is not present locally. Pull it first with podman_pull, or check the name with podman_images.`,
@@ -289,12 +292,15 @@ export async function createAndStart(
     },
   );
   try {
+    if (signal?.aborted)
+      throw new McpPodmanError('CANCELLED', 'The request was cancelled; the container was removed again.');
     // Not bound to the caller's signal: once created, the start must finish or be undone by us.
     await client.call('POST', containerPath(created.Id, '/start'), { okStatuses: [304] });
   } catch (err) {
     await client
       .call('DELETE', containerPath(created.Id), { query: { force: true, volumes: true } })
       .catch(() => undefined);
+    if (isMcpPodmanError(err) && err.code === 'CANCELLED') throw err;
     const reason = isMcpPodmanError(err) ? String(err.details.podman ?? err.message) : String(err);
     throw new McpPodmanError(
       'PODMAN_ERROR',

@@ -1,11 +1,11 @@
 import { connect } from 'node:net';
-import { McpPodmanError } from '../../errors.js';
+import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { deleteSecrets, putSecret } from '../../gateway/mount-secrets.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { MANAGED_LABELS } from '../../podman/labels.js';
 import type { Redactor } from '../../tools/redact.js';
 import { probe } from './health.js';
-import { serviceSecretName } from './labels.js';
+import { replicaContainerName, serviceSecretName } from './labels.js';
 import { type HttpServicePlan, replicaSpec } from './spec.js';
 import { hostPortOf, type ListedContainer } from './state.js';
 
@@ -92,15 +92,17 @@ export async function deployReplicas(input: {
   const { podman, plan } = input;
   const secrets: string[] = [];
   const containers: string[] = [];
+  let creating: string | undefined;
   try {
     for (const [variable, value] of Object.entries(input.secretValues)) {
       const name = serviceSecretName(plan.name, variable);
       input.redactor.remember(value);
+      secrets.push(name); // before the call: a reply lost after Podman stored it must not leak it
       await putSecret(podman, name, value);
-      secrets.push(name);
       plan.secretEnv[variable] = name;
     }
     for (let i = 0; i < plan.replicas; i++) {
+      creating = replicaContainerName(plan.name, i);
       const created = await podman.json<{ Id: string }>('POST', '/libpod/containers/create', {
         body: replicaSpec(plan, i),
         signal: input.signal,
@@ -113,6 +115,7 @@ export async function deployReplicas(input: {
         },
       });
       containers.push(created.Id);
+      creating = undefined;
       await podman.call('POST', `/libpod/containers/${created.Id}/start`, {
         okStatuses: [304],
         signal: input.signal,
@@ -122,6 +125,9 @@ export async function deployReplicas(input: {
     for (const id of containers) if (await waitReady(podman, id, plan, input.signal)) ready.push(id);
     return { ready };
   } catch (err) {
+    // By name too: a create cut off by the caller's signal may have made a container whose id we
+    // never got. Not after a conflict: that name belongs to a container this deploy did not make.
+    if (creating && !(isMcpPodmanError(err) && err.code === 'CONFLICT')) containers.push(creating);
     await Promise.all(
       containers.map((id) =>
         podman

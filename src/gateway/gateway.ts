@@ -163,8 +163,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       for (const [variable, value] of Object.entries(secretValues)) {
         const name = secretName(this.id, prefix, variable);
         this.deps.redactor.remember(value);
+        secrets.push(name); // before the call: a reply lost after Podman stored it must not leak it
         await putSecret(podman, name, value);
-        secrets.push(name);
         secretEnv[variable] = name;
       }
       if (this.closed)
@@ -497,8 +497,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /** A client session ended: its own containers go. */
+  /** Session mounts being removed; close() waits for them (it no longer sees them in any record). */
+  private readonly releasing = new Set<Promise<unknown>>();
+
   async releaseSession(sessionId: string): Promise<void> {
-    await Promise.all(
+    const release = Promise.all(
       this.list().map(async (record) => {
         if (record.owner === sessionId) record.owner = undefined;
         const mount = record.sessions.get(sessionId);
@@ -506,7 +509,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         record.sessions.delete(sessionId);
         await mount.remove();
       }),
-    );
+    ).finally(() => this.releasing.delete(release));
+    this.releasing.add(release);
+    await release;
   }
 
   /** registry_exec: a mounted tool by its full name, for clients that do not refresh tool lists. */
@@ -571,8 +576,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       for (const [variable, value] of Object.entries(secretValues)) {
         const name = secretName(this.id, old.prefix, variable);
         this.deps.redactor.remember(value);
-        await putSecret(podman, name, value);
         if (!record.secrets.includes(name)) record.secrets.push(name);
+        await putSecret(podman, name, value);
         secretEnv[variable] = name;
       }
       const mount = this.newMount({
@@ -725,6 +730,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ...this.list().map((r) => this.removeRecord(r).catch(() => undefined)),
       ...[...standby, ...this.warming].map((m) => m.remove().catch(() => undefined)),
       ...this.fills,
+      ...[...this.releasing].map((r) => r.catch(() => undefined)),
     ]);
   }
 }

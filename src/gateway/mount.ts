@@ -20,7 +20,14 @@ import type { CallExtra, DownstreamSession } from '../server/registry.js';
 import { AttachTransport } from './attach-transport.js';
 import type { CatalogEntry } from './catalog-schema.js';
 import { hardenedSpec, type ResolvedVolume } from './container-spec.js';
-import { connectHttp, discover, EMPTY_OFFER, newUpstreamClient, type Offer } from './upstream.js';
+import {
+  connectHttp,
+  discover,
+  EMPTY_OFFER,
+  newUpstreamClient,
+  type Offer,
+  withOwnSignal,
+} from './upstream.js';
 
 export type MountState = 'starting' | 'ready' | 'restarting' | 'idle' | 'stopped' | 'failed' | 'removed';
 
@@ -191,7 +198,10 @@ export class Mount extends EventEmitter<MountEvents> {
     this.wire(client);
     await podman.call('POST', `/libpod/containers/${id}/start`, { okStatuses: [304], signal });
     const timeout = Math.max(500, deadline - Date.now());
-    await Promise.race([client.connect(transport, { timeout, signal }), garbage]);
+    await Promise.race([
+      withOwnSignal(signal, (own) => client.connect(transport, { timeout, signal: own })),
+      garbage,
+    ]);
     this.client = client;
   }
 
@@ -395,17 +405,19 @@ export class Mount extends EventEmitter<MountEvents> {
     // Progress is forwarded in order, and the result only after the last of it.
     let forwarded: Promise<void> = Promise.resolve();
     try {
-      const result = await fn(client, {
-        signal: extra.signal,
-        timeout: this.options.timeouts.callMs,
-        resetTimeoutOnProgress: true,
-        onprogress:
-          extra.progressToken === undefined
-            ? undefined
-            : (p) => {
-                forwarded = forwarded.then(() => extra.sendProgress(p.progress, p.total, p.message));
-              },
-      });
+      const result = await withOwnSignal(extra.signal, (signal) =>
+        fn(client, {
+          signal,
+          timeout: this.options.timeouts.callMs,
+          resetTimeoutOnProgress: true,
+          onprogress:
+            extra.progressToken === undefined
+              ? undefined
+              : (p) => {
+                  forwarded = forwarded.then(() => extra.sendProgress(p.progress, p.total, p.message));
+                },
+        }),
+      );
       await forwarded;
       return result;
     } catch (err) {

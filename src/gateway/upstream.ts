@@ -82,6 +82,27 @@ export async function discover(client: Client, timeoutMs: number): Promise<Offer
 }
 
 /**
+ * Runs an SDK request with a signal that follows `signal` only until the request ends. The SDK adds
+ * an abort listener to the signal it is given and never removes it; on a timeout or composite
+ * signal that keeps the signal (and the request) alive for good, and a timeout firing later would
+ * send a stray cancellation to a live server. The listener here is ours, so it is removed.
+ */
+export async function withOwnSignal<T>(
+  signal: AbortSignal | undefined,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const own = new AbortController();
+  const follow = () => own.abort(signal?.reason);
+  if (signal?.aborted) follow();
+  else signal?.addEventListener('abort', follow, { once: true });
+  try {
+    return await request(own.signal);
+  } finally {
+    signal?.removeEventListener('abort', follow);
+  }
+}
+
+/**
  * Connects to a Streamable HTTP server that may still be starting: retries until it answers
  * initialize or the deadline passes.
  */
@@ -98,10 +119,9 @@ export async function connectHttp(options: {
     options.setup(client);
     const transport = new StreamableHTTPClientTransport(options.url);
     try {
-      await client.connect(transport, {
-        timeout: Math.max(500, options.deadline - Date.now()),
-        signal: options.signal,
-      });
+      await withOwnSignal(options.signal, (signal) =>
+        client.connect(transport, { timeout: Math.max(500, options.deadline - Date.now()), signal }),
+      );
       return { client, transport };
     } catch (err) {
       lastError = err;

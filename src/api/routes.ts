@@ -223,14 +223,18 @@ export function apiRoutes(app: App, services: ServiceManager): ApiRoute[] {
           // A client that reads slower than the replicas log loses lines rather than growing our memory.
           let writing: Promise<unknown> = Promise.resolve();
           let pending = 0;
-          await services.followLogs(params.name, options, done.signal, (line) => {
-            if (pending >= MAX_PENDING_EVENTS) return;
-            pending++;
-            writing = writing
-              .then(() => stream.writeSSE({ event: 'log', data: JSON.stringify(line) }))
-              .finally(() => pending--);
-          });
-          await writing;
+          try {
+            await services.followLogs(params.name, options, done.signal, (line) => {
+              if (pending >= MAX_PENDING_EVENTS) return;
+              pending++;
+              writing = writing
+                .then(() => stream.writeSSE({ event: 'log', data: JSON.stringify(line) }))
+                .finally(() => pending--);
+            });
+            await writing;
+          } finally {
+            done.abort(); // also drops the listener on the app's shutdown signal
+          }
         });
       },
     }),

@@ -94,6 +94,7 @@ export async function collectLogs(options: CollectOptions): Promise<CollectedLog
   const { client, container, args } = options;
   const out = new BoundedText(args.maxBytes ?? options.defaultMaxBytes, 'tail');
   const grep = args.grep ? new RegExp(args.grep) : undefined;
+  if (options.signal.aborted) throw new McpPodmanError('CANCELLED', 'The request was cancelled.');
   const local = new AbortController();
   const onAbort = () => local.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });

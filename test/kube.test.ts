@@ -51,7 +51,13 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
   it('generates YAML from a running pod, plays it back after removing the original, and tears it down', async () => {
     await podman.client.json('POST', '/libpod/pods/create', { body: { name: 'kubegen' } });
     await podman.client.json('POST', '/libpod/containers/create', {
-      body: { name: 'kubegen-app', image: BUSYBOX, pod: 'kubegen', command: ['sleep', '100000'] },
+      body: {
+        name: 'kubegen-app',
+        image: BUSYBOX,
+        pod: 'kubegen',
+        command: ['sleep', '100000'],
+        env: { API_TOKEN: 'kube-secret-value-9', PLAIN_SETTING: 'plain-value' },
+      },
     });
     await podman.client.call('POST', '/libpod/pods/kubegen/start');
 
@@ -61,6 +67,11 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
     assert.deepEqual(generated.structuredContent!.kinds, ['Pod']);
     assert.match(yaml, /^\s+name: kubegen$/m);
     assert.match(yaml, /image: localhost\/mcp-podman-test\/busybox:latest/);
+    // Podman writes env in clear; a secret-looking one is masked, the rest kept.
+    assert.ok(!textOf(generated).includes('kube-secret-value-9'), 'the secret env value is masked');
+    assert.match(yaml, /name: API_TOKEN\s+value: "\*{8}"/);
+    assert.match(yaml, /value: plain-value/);
+    assert.deepEqual(generated.structuredContent!.redacted, ['env.API_TOKEN']);
 
     const missing = errorOf(
       await call(server.client, 'podman_kube_generate', { names: ['kubegen', 'no-such-pod'] }),

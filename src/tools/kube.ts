@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, stringify, visit } from 'yaml';
 import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
+import { looksSecret, MASK, type Redactor } from './redact.js';
 import { table } from './render.js';
 import { objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
@@ -18,7 +19,8 @@ const generate = defineTool({
   title: 'Generate Kubernetes YAML',
   description:
     'Generate Kubernetes YAML from pods or containers (by name or id). Pass the output to podman_kube_play to ' +
-    'recreate them; service=true adds a Service for published ports.',
+    'recreate them; service=true adds a Service for published ports. Env values whose names look secret are ' +
+    'masked (`redacted` lists them); use Podman secrets to carry them.',
   toolset: 'kube',
   input: z.object({
     names: z
@@ -44,12 +46,38 @@ const generate = defineTool({
       throw generateError(err);
     }
     const kinds = [...yaml.matchAll(/^kind: (\w+)/gm)].map((m) => m[1]);
+    const masked = maskSecretEnv(yaml, ctx.redactor);
     return {
-      text: yaml,
-      data: { yaml, names: args.names, kinds },
+      text: masked.yaml,
+      data: { yaml: masked.yaml, names: args.names, kinds, redacted: masked.redacted },
     };
   },
 });
+
+/**
+ * Podman writes a container's env into the YAML in clear, API keys included: values whose names
+ * look secret are masked, as podman_inspect masks them. The YAML is rewritten only when one was.
+ */
+function maskSecretEnv(yaml: string, redactor: Redactor): { yaml: string; redacted: string[] } {
+  if (!redactor.enabled) return { yaml, redacted: [] };
+  const docs = parseAllDocuments(yaml);
+  const redacted: string[] = [];
+  for (const doc of docs) {
+    visit(doc, {
+      Pair(_, pair) {
+        if (!isScalar(pair.key) || pair.key.value !== 'env' || !isSeq(pair.value)) return;
+        for (const item of pair.value.items) {
+          const name = isMap(item) ? String(item.get('name') ?? '') : '';
+          if (isMap(item) && item.has('value') && looksSecret(name)) {
+            item.set('value', MASK);
+            redacted.push(`env.${name}`);
+          }
+        }
+      },
+    });
+  }
+  return { yaml: redacted.length ? docs.map((d) => d.toString()).join('') : yaml, redacted };
+}
 
 /** Podman 4 answers 500 for an unknown name and for a container that belongs to a pod. */
 function generateError(err: unknown): unknown {

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { toMcpPodmanError } from '../errors.js';
 import type { App } from '../server/app.js';
 import { createMcpSession } from '../server/mcp.js';
-import { type Session, streamableHandler } from '../transport/http.js';
+import { type Session, type StreamableHandler, streamableHandler } from '../transport/http.js';
 import { errorReply } from '../transport/jsonrpc.js';
 import { MountToolView } from './mount-tools.js';
 import { forward } from './proxy.js';
@@ -19,16 +19,21 @@ const MAX_STICKY = 10_000;
  */
 export class ServerEndpoints {
   private readonly sticky = new Map<string, { service: string; id: string }>();
-  private readonly stdioSessions = new Map<string, Session>();
-  private readonly stdioHandlers = new Map<string, (c: Context) => Promise<Response>>();
+  /** Per stdio service: its own sessions (an id from one service must not reach another) and endpoint. */
+  private readonly stdio = new Map<string, { sessions: Map<string, Session>; handler: StreamableHandler }>();
 
   constructor(
     private readonly app: App,
     private readonly services: ServiceManager,
   ) {
+    // A removed service's sessions and endpoint go with it, not at their idle timeout.
+    const prune = () => {
+      for (const name of this.stdio.keys()) if (!this.services.stdio.has(name)) void this.drop(name);
+    };
+    app.tools.on('changed', prune);
     app.onClose(async () => {
-      await Promise.all([...this.stdioSessions.values()].map((s) => s.close().catch(() => undefined)));
-      this.stdioSessions.clear();
+      app.tools.off('changed', prune);
+      await Promise.all([...this.stdio.keys()].map((name) => this.drop(name)));
     });
   }
 
@@ -37,18 +42,28 @@ export class ServerEndpoints {
     return this.proxy(c, name);
   }
 
-  private stdioHandler(name: string): (c: Context) => Promise<Response> {
-    let handler = this.stdioHandlers.get(name);
-    if (!handler) {
+  private stdioHandler(name: string): StreamableHandler {
+    let endpoint = this.stdio.get(name);
+    if (!endpoint) {
       const view = new MountToolView(this.app.tools, this.services.stdio, name);
-      handler = streamableHandler(
-        this.stdioSessions,
+      const sessions = new Map<string, Session>();
+      const handler = streamableHandler(
+        sessions,
         () => createMcpSession(this.app, 'streamable-http', { tools: view, mount: name }),
         this.app.config.sessionIdleTimeoutMs,
       );
-      this.stdioHandlers.set(name, handler);
+      endpoint = { sessions, handler };
+      this.stdio.set(name, endpoint);
     }
-    return handler;
+    return endpoint.handler;
+  }
+
+  private async drop(name: string): Promise<void> {
+    const endpoint = this.stdio.get(name);
+    if (!endpoint) return;
+    this.stdio.delete(name);
+    endpoint.handler.dispose();
+    await Promise.all([...endpoint.sessions.values()].map((s) => s.close().catch(() => undefined)));
   }
 
   private async proxy(c: Context, name: string): Promise<Response> {

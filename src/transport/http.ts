@@ -59,10 +59,12 @@ export async function startHttpServer(
   hono.use('*', bearerAuth(config.authToken));
   hono.route('/', metrics);
 
-  hono.all(
-    '/mcp',
-    streamableHandler(sessions, () => createMcpSession(app, 'streamable-http'), config.sessionIdleTimeoutMs),
+  const mcp = streamableHandler(
+    sessions,
+    () => createMcpSession(app, 'streamable-http'),
+    config.sessionIdleTimeoutMs,
   );
+  hono.all('/mcp', mcp);
 
   // Legacy HTTP+SSE transport (protocol 2024-11-05) for older clients.
   hono.get('/sse', async (c) => {
@@ -118,6 +120,7 @@ export async function startHttpServer(
     server,
     close() {
       closed ??= (async () => {
+        mcp.dispose();
         await Promise.all([...sessions.values()].map((s) => s.close().catch(() => undefined)));
         sessions.clear();
         await new Promise<void>((resolve) => {
@@ -145,9 +148,7 @@ export function streamableHandler(
   sessions: Map<string, Session>,
   newServer: () => Server,
   idleMs = SESSION_IDLE_MS,
-): (c: {
-  req: { raw: Request; method: string; header(name: string): string | undefined };
-}) => Promise<Response> {
+): StreamableHandler {
   // A client that never sends DELETE would hold its session forever: idle ones are closed.
   const sweeper = setInterval(
     () => {
@@ -160,7 +161,7 @@ export function streamableHandler(
     Math.min(60_000, Math.max(100, idleMs / 2)),
   );
   sweeper.unref();
-  return async (c) => {
+  const handler = async (c: Parameters<StreamableHandler>[0]): Promise<Response> => {
     const sessionId = c.req.header('mcp-session-id');
     const named = sessionId ? sessions.get(sessionId) : undefined;
     if (named?.lastSeen !== undefined) named.lastSeen = Date.now();
@@ -210,7 +211,13 @@ export function streamableHandler(
     if (!session?.transport) return unknownSession();
     return session.transport.handleRequest(c.req.raw);
   };
+  return Object.assign(handler, { dispose: () => clearInterval(sweeper) });
 }
+
+/** A Streamable HTTP endpoint; dispose() stops its idle sweeper (the sessions are the owner's to close). */
+export type StreamableHandler = ((c: {
+  req: { raw: Request; method: string; header(name: string): string | undefined };
+}) => Promise<Response>) & { dispose(): void };
 
 /**
  * Counts a request as under way until its response body has been sent or dropped: a tools/call

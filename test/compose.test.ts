@@ -76,7 +76,10 @@ describe('compose tools over stdio against a real Podman', () => {
   before(async () => {
     podman = await startPodman();
     await ensureBusybox();
-    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
+    // Compose binds follow the bind roots too: the fixtures and the scratch folders may be shared.
+    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
+      MCP_PODMAN_BIND_ROOTS: [fixture(''), tmpdir()].join(','),
+    });
   });
 
   after(async () => {
@@ -348,6 +351,16 @@ describe('compose tools over stdio against a real Podman', () => {
     assert.match(missing.message, /not-built-anywhere:1\.0 \(service absent\)/);
     await assertNothingOf('cmpbad');
     await assertNothingOf('bad');
+
+    const hostBind = errorOf(
+      await call(server.client, 'podman_compose_up', {
+        file: fixture('bad/host-bind.yml'),
+        project_name: 'cmpsnoop',
+      }),
+    );
+    assert.equal(hostBind.code, 'FORBIDDEN');
+    assert.match(hostBind.message, /Compose service "snoop" bind-mounts host path \/etc/);
+    await assertNothingOf('cmpsnoop');
 
     const clash = await call(server.client, 'podman_run', {
       image: BUSYBOX,

@@ -1,20 +1,28 @@
 import assert from 'node:assert/strict';
+import { rm, symlink } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
 import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
+
+/** Inside the bind roots (/tmp) by its name, in /etc by where it leads. */
+const ETC_LINK = `/tmp/mcpp-etc-link-${process.pid}`;
 
 describe('container tools over stdio against a real Podman', () => {
   let podman: TestPodman;
   let server: StdioServer;
 
   before(async () => {
+    await symlink('/etc', ETC_LINK);
     podman = await startPodman();
     await ensureBusybox();
-    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
+    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
+      MCP_PODMAN_BIND_ROOTS: '/tmp',
+    });
   });
 
   after(async () => {
+    await rm(ETC_LINK, { force: true });
     await server?.close();
     const leftovers = await podman.sweep();
     await podman.stop();
@@ -263,6 +271,10 @@ describe('container tools over stdio against a real Podman', () => {
       ['podman_run', { image: 'Bad Image' }, 'INVALID_PARAMS'],
       ['podman_run', { image: BUSYBOX, ports: ['99999:80'] }, 'INVALID_PARAMS'],
       ['podman_run', { image: BUSYBOX, volumes: ['relative/path:/x'] }, 'INVALID_PARAMS'],
+      // Outside the bind roots (/tmp here), also by way of .. or a symlink into /etc.
+      ['podman_run', { image: BUSYBOX, volumes: ['/etc:/host-etc:ro'] }, 'FORBIDDEN'],
+      ['podman_run', { image: BUSYBOX, volumes: ['/tmp/../etc:/x'] }, 'INVALID_PARAMS'],
+      ['podman_run', { image: BUSYBOX, volumes: [`${ETC_LINK}:/x`] }, 'FORBIDDEN'],
       ['podman_run', { image: BUSYBOX, env: ['NOEQUALS'] }, 'INVALID_PARAMS'],
       ['podman_run', { image: BUSYBOX, name: '-bad' }, 'INVALID_PARAMS'],
       ['podman_image_inspect', { image: 'no-such-image:1' }, 'IMAGE_NOT_FOUND'],

@@ -266,8 +266,8 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
   });
 
   it('keeps secret env in Podman secrets, mounts declared volumes, and serves HTTP servers and other real servers', async () => {
-    const gw = await startGateway([...base, '--gateway-id', 'gw-cfg']);
     const shared = join(dir, 'shared');
+    const gw = await startGateway([...base, '--gateway-id', 'gw-cfg', '--bind-roots', shared]);
     await mkdir(shared, { recursive: true });
     await writeFile(join(shared, 'hello.txt'), 'hello from the host');
     try {
@@ -312,6 +312,12 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       const noVolume = errorOf(await call(gw.client, 'registry_add', { entry_id: 'filesystem' }));
       assert.equal(noVolume.code, 'INVALID_PARAMS');
       assert.match(noVolume.message, /\/projects/);
+      // Host paths follow the operator's bind roots: the parent of the allowed folder is refused.
+      const outside = errorOf(
+        await call(gw.client, 'registry_add', { entry_id: 'filesystem', volumes: { '/projects': dir } }),
+      );
+      assert.equal(outside.code, 'FORBIDDEN');
+      assert.match(outside.message, /outside the folders this server allows/);
       const fs = await call(gw.client, 'registry_add', {
         entry_id: 'filesystem',
         volumes: { '/projects': shared },

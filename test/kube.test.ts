@@ -168,6 +168,17 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
       assert.equal(error.code, 'INVALID_PARAMS', JSON.stringify(args));
       assert.match(error.message, message);
     }
+    // A hostPath volume is a bind mount: with no bind roots allowed, the host's / stays out.
+    const hostPath = errorOf(
+      await call(server.client, 'podman_kube_play', {
+        yaml:
+          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kubesnoop\nspec:\n  containers:\n  - name: c\n' +
+          `    image: ${BUSYBOX}\n    volumeMounts:\n    - name: root\n      mountPath: /host\n` +
+          '  volumes:\n  - name: root\n    hostPath:\n      path: /\n',
+      }),
+    );
+    assert.equal(hostPath.code, 'FORBIDDEN');
+    assert.match(hostPath.message, /hostPath volume\) bind-mounts host path \//);
     assert.deepEqual(await inventory(), before);
   });
 

@@ -56,6 +56,11 @@ program
   .option('--disable-tools <names>', 'deny-list of tool names (comma-separated)', list)
   .option('--no-redact', 'do not mask secret-looking environment values in results')
   .option(
+    '--bind-roots <dirs>',
+    'host folders that tools may bind-mount into containers (comma-separated; none by default)',
+    list,
+  )
+  .option(
     '--catalog <file>',
     'add a gateway catalog file (YAML/JSON, or an MCP registry server.json); repeatable',
     (v: string, prev: string[] = []) => [...prev, v],
@@ -84,6 +89,7 @@ program
       tools: opts.tools,
       disableTools: opts.disableTools,
       redact: opts.redact === false ? false : undefined,
+      bindRoots: opts.bindRoots,
       gateway: {
         catalogs: opts.catalog,
         builtinCatalog: opts.builtinCatalog === false ? false : undefined,

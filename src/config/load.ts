@@ -65,8 +65,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
       corsOrigins: cors,
       enableMetrics: booleanOf(env.ENABLE_METRICS),
       enableAuth: booleanOf(env.ENABLE_AUTH),
-      bindRoots: commaList(env.MCP_PODMAN_BIND_ROOTS),
     },
+    bindRoots: commaList(env.MCP_PODMAN_BIND_ROOTS),
   };
 }
 

@@ -42,6 +42,12 @@ export const ConfigSchema = z
     tools: z.array(z.string().min(1)).optional().describe('Allow-list of tool names'),
     disableTools: z.array(z.string().min(1)).default([]).describe('Deny-list of tool names'),
     redact: z.boolean().default(true).describe('Mask secret-looking environment values in results'),
+    bindRoots: z
+      .array(z.string().startsWith('/', 'must be an absolute path'))
+      .default([])
+      .describe(
+        'Host folders that tools and API requests may bind-mount into containers (env MCP_PODMAN_BIND_ROOTS, comma-separated; --bind-roots); none by default',
+      ),
     gateway: z
       .object({
         id: z
@@ -126,12 +132,6 @@ export const ConfigSchema = z
           .default(1)
           .describe(
             'CPU limit in cores of a service replica unless the template sets one (env DEFAULT_CPU_LIMIT)',
-          ),
-        bindRoots: z
-          .array(z.string().startsWith('/'))
-          .default([])
-          .describe(
-            'Host folders that API requests may bind-mount into services (env MCP_PODMAN_BIND_ROOTS, comma-separated); none by default',
           ),
         network: z
           .string()

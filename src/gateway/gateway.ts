@@ -14,6 +14,7 @@ import type { PodmanConnection } from '../podman/connection.js';
 import { errorResult } from '../server/local-tools.js';
 import type { PolicySubject } from '../server/policy.js';
 import type { CallExtra, ToolEntry, ToolRegistry } from '../server/registry.js';
+import { assertBindable } from '../tools/bind-roots.js';
 import type { Redactor } from '../tools/redact.js';
 import type { Catalog } from './catalog.js';
 import { type CatalogEntry, defaultPrefix, PREFIX_RE } from './catalog-schema.js';
@@ -147,6 +148,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
     const volumes = this.resolveVolumes(entry, request.volumes ?? {});
+    // Host paths a caller passes follow the operator's bind policy; the catalog's own defaults are config.
+    await assertBindable(
+      Object.values(request.volumes ?? {}).filter((source) => source.startsWith('/')),
+      this.deps.config.bindRoots,
+      `Mounting ${entry.id}`,
+    );
     const podman = await this.deps.connection.get();
     const image = await resolveImage({
       client: podman,

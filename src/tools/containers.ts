@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { BoundedText, demux } from '../podman/streams.js';
+import { assertBindable } from './bind-roots.js';
 import { shortId, table, truncationNote } from './render.js';
 import {
   containerRef,
@@ -321,6 +322,14 @@ const run = defineTool({
   input: runInput,
   annotations: { ...MUTATING, openWorldHint: false },
   async handler(args, ctx) {
+    await assertBindable(
+      args.volumes.flatMap((v) => {
+        const parsed = parseVolume(v);
+        return parsed?.kind === 'bind' ? [parsed.source] : [];
+      }),
+      ctx.config.bindRoots,
+      'This container',
+    );
     const client = await ctx.podman();
     for (const s of args.secrets) if (s.type === 'env' && !s.target) s.target = s.source;
     // With detach=false we read the logs after the exit, so Podman must not remove it first.

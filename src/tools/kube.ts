@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
+import { assertBindable } from './bind-roots.js';
 import { looksSecret, MASK, type Redactor } from './redact.js';
 import { table } from './render.js';
 import { objectRef } from './schemas.js';
@@ -200,6 +201,19 @@ function targetsOf(docs: KubeDoc[]): Targets {
   };
 }
 
+/** The host paths that hostPath volumes of Pods and Deployments would mount. */
+function hostPathsOf(docs: KubeDoc[]): string[] {
+  return docs.flatMap((d) => {
+    const spec = d.value.spec as
+      | { volumes?: unknown; template?: { spec?: { volumes?: unknown } } }
+      | undefined;
+    const volumes = d.kind === 'Deployment' ? spec?.template?.spec?.volumes : spec?.volumes;
+    return (Array.isArray(volumes) ? volumes : []).flatMap((v: { hostPath?: { path?: unknown } }) =>
+      typeof v?.hostPath?.path === 'string' ? [v.hostPath.path] : [],
+    );
+  });
+}
+
 /** A pod that play made for these documents: a Pod by name, or a Deployment's "<name>-pod[-N]". */
 function podMatches(targets: Targets, pod: string): boolean {
   return (
@@ -337,6 +351,7 @@ const play = defineTool({
   annotations: MUTATING,
   async handler(args, ctx) {
     const docs = await readDocs(args, ctx);
+    await assertBindable(hostPathsOf(docs), ctx.config.bindRoots, 'This YAML (a hostPath volume)');
     const targets = targetsOf(docs);
     const client = await ctx.podman();
     const before = await existing(client, ctx.signal);

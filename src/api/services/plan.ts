@@ -1,10 +1,9 @@
-import { realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { McpPodmanError } from '../../errors.js';
 import type { CatalogEntry } from '../../gateway/catalog-schema.js';
 import { ensurePulled, resolveImage } from '../../gateway/images.js';
 import type { PodmanClient } from '../../podman/client.js';
+import { assertBindable } from '../../tools/bind-roots.js';
 import { looksSecret } from '../../tools/redact.js';
 import type { DocumentedTemplate, Template } from '../templates.js';
 import { NO_TEMPLATE } from './labels.js';
@@ -174,7 +173,7 @@ export async function planFromImage(
       port: request.port,
       env: plain,
       secretEnv: {},
-      volumes: await allowedBinds(request.volumes ?? {}, ctx.config.api.bindRoots),
+      volumes: await bindable(request.volumes ?? {}, ctx.config.bindRoots),
       ...(request.memory_limit ? { memoryLimit: request.memory_limit } : {}),
       ...(request.cpu_limit !== undefined ? { cpuLimit: request.cpu_limit } : {}),
       restartPolicy: request.restart_policy ?? 'unless-stopped',
@@ -187,34 +186,8 @@ export async function planFromImage(
   };
 }
 
-/**
- * Host paths an API caller asks to mount. Off unless the operator names folders that may be shared
- * (a bind of / or of the Podman socket would hand the caller the host); a path counts by where it
- * really leads, symlinks resolved.
- */
-async function allowedBinds(
-  volumes: Record<string, string>,
-  roots: string[],
-): Promise<Record<string, string>> {
-  const entries = Object.entries(volumes);
-  if (entries.length === 0) return volumes;
-  if (roots.length === 0) {
-    throw new McpPodmanError(
-      'FORBIDDEN',
-      'Bind mounts through the API are off. The operator can allow host folders with MCP_PODMAN_BIND_ROOTS (or api.bindRoots).',
-    );
-  }
-  const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => resolve(r))));
-  for (const [host] of entries) {
-    const real = await realpath(host).catch(() => {
-      throw new McpPodmanError('INVALID_PARAMS', `Host path ${host} does not exist.`);
-    });
-    if (!realRoots.some((root) => real === root || real.startsWith(`${root}/`))) {
-      throw new McpPodmanError(
-        'FORBIDDEN',
-        `Host path ${host} is outside the folders the operator allows (MCP_PODMAN_BIND_ROOTS).`,
-      );
-    }
-  }
+/** Host paths an API caller asks to mount, under the same policy as the tools' binds. */
+async function bindable(volumes: Record<string, string>, roots: string[]): Promise<Record<string, string>> {
+  await assertBindable(Object.keys(volumes), roots, 'This service');
   return volumes;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { buildImage } from '../../podman/build.js';
 import type { PodmanClient } from '../../podman/client.js';
+import { assertBindable } from '../bind-roots.js';
 import { collectLogs, logArgs } from '../logs.js';
 import { table } from '../render.js';
 import { DESTRUCTIVE, defineTool, MUTATING, type ToolContext } from '../types.js';
@@ -42,6 +43,13 @@ export const composeUp = defineTool({
   annotations: { ...MUTATING, destructiveHint: DESTRUCTIVE.destructiveHint, idempotentHint: true },
   async handler(args, ctx) {
     const project = await loadProject(loadOptionsOf(args, ctx.redactor));
+    for (const [name, service] of Object.entries(project.services)) {
+      await assertBindable(
+        service.binds.map((b) => b.source),
+        ctx.config.bindRoots,
+        `Compose service "${name}"`,
+      );
+    }
     const client = await ctx.podman();
     const plan = await planUp(client, project, { rebuild: args.build, signal: ctx.signal });
     const waits = new Set(

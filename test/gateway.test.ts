@@ -317,7 +317,7 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
         await call(gw.client, 'registry_add', { entry_id: 'filesystem', volumes: { '/projects': dir } }),
       );
       assert.equal(outside.code, 'FORBIDDEN');
-      assert.match(outside.message, /outside the folders this server allows/);
+      assert.match(outside.message, /outside the folders this server shares/);
       const fs = await call(gw.client, 'registry_add', {
         entry_id: 'filesystem',
         volumes: { '/projects': shared },

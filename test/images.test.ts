@@ -49,6 +49,8 @@ describe('image build, tag, push, history and prune against a real Podman and lo
     server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
       MCP_PODMAN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
       MCP_PODMAN_REGISTRY_WRONG: WRONG_PASSWORD,
+      // Build contexts are host folders: the tests' temp folders are shared, nothing else.
+      MCP_PODMAN_BIND_ROOTS: tmpdir(),
     });
   });
 
@@ -183,6 +185,11 @@ describe('image build, tag, push, history and prune against a real Podman and lo
         tags: [tag],
       });
       assert.equal(errorOf(escaping).code, 'INVALID_PARAMS');
+      const hostFolder = errorOf(
+        await call(server.client, 'podman_build', { contextDir: '/etc', tags: [tag] }),
+      );
+      assert.equal(hostFolder.code, 'FORBIDDEN');
+      assert.match(hostFolder.message, /This build builds from host path \/etc, which is outside/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -57,7 +57,7 @@ program
   .option('--no-redact', 'do not mask secret-looking environment values in results')
   .option(
     '--bind-roots <dirs>',
-    'host folders that tools may bind-mount into containers (comma-separated; none by default)',
+    'host folders that tools may bind-mount into containers or build from (comma-separated; none by default)',
     list,
   )
   .option(

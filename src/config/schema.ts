@@ -46,7 +46,7 @@ export const ConfigSchema = z
       .array(z.string().startsWith('/', 'must be an absolute path'))
       .default([])
       .describe(
-        'Host folders that tools and API requests may bind-mount into containers (env MCP_PODMAN_BIND_ROOTS, comma-separated; --bind-roots); none by default',
+        'Host folders that tools and API requests may bind-mount into containers or build images from (env MCP_PODMAN_BIND_ROOTS, comma-separated; --bind-roots); none by default',
       ),
     gateway: z
       .object({

@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import { buildImage } from '../podman/build.js';
 import type { PodmanClient } from '../podman/client.js';
 import { jsonLines } from '../podman/streams.js';
+import { assertBindable, BUILD_CONTEXT } from './bind-roots.js';
 import { imageNotFound, imagePath } from './images.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { envKey, imageRef, labelsRecord, objectRef } from './schemas.js';
@@ -83,6 +84,8 @@ const build = defineTool({
   }),
   annotations: { ...MUTATING, openWorldHint: true },
   async handler(args, ctx) {
+    if (args.contextDir)
+      await assertBindable([args.contextDir], ctx.config.bindRoots, 'This build', BUILD_CONTEXT);
     const client = await ctx.podman();
     const result = await buildImage(client, {
       contextDir: args.contextDir,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { buildImage } from '../../podman/build.js';
 import type { PodmanClient } from '../../podman/client.js';
-import { assertBindable } from '../bind-roots.js';
+import { assertBindable, BUILD_CONTEXT } from '../bind-roots.js';
 import { collectLogs, logArgs } from '../logs.js';
 import { table } from '../render.js';
 import { DESTRUCTIVE, defineTool, MUTATING, type ToolContext } from '../types.js';
@@ -44,11 +44,17 @@ export const composeUp = defineTool({
   async handler(args, ctx) {
     const project = await loadProject(loadOptionsOf(args, ctx.redactor));
     for (const [name, service] of Object.entries(project.services)) {
+      const where = `Compose service "${name}"`;
       await assertBindable(
         service.binds.map((b) => b.source),
         ctx.config.bindRoots,
-        `Compose service "${name}"`,
+        where,
       );
+      if (service.build)
+        await assertBindable([service.build.context], ctx.config.bindRoots, where, {
+          ...BUILD_CONTEXT,
+          instead: 'use a prebuilt image',
+        });
     }
     const client = await ctx.podman();
     const plan = await planUp(client, project, { rebuild: args.build, signal: ctx.signal });

@@ -147,13 +147,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return this.summary(record, Math.round(performance.now() - started));
     }
     const { env, secretValues } = this.splitEnv(entry, request.env ?? {});
-    const volumes = this.resolveVolumes(entry, request.volumes ?? {});
-    // Host paths a caller passes follow the operator's bind policy; the catalog's own defaults are config.
-    await assertBindable(
-      Object.values(request.volumes ?? {}).filter((source) => source.startsWith('/')),
+    // Host paths a caller passes follow the operator's bind roots and are mounted by their real
+    // paths; the catalog's own defaults are the operator's config.
+    const given = Object.entries(request.volumes ?? {}).filter(([, source]) => source.startsWith('/'));
+    const reals = await assertBindable(
+      given.map(([, source]) => source),
       this.deps.config.bindRoots,
       `Mounting ${entry.id}`,
     );
+    const volumes = this.resolveVolumes(entry, {
+      ...request.volumes,
+      ...Object.fromEntries(given.map(([target], i) => [target, reals[i]!])),
+    });
     const podman = await this.deps.connection.get();
     const image = await resolveImage({
       client: podman,

@@ -1,21 +1,42 @@
-import { realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { McpPodmanError } from '../errors.js';
 
+export interface HostUse {
+  /** What the caller does with the path: "bind-mounts", "builds from", "reads". */
+  action: string;
+  /** The alternative that needs no host folder. */
+  instead: string;
+}
+
+const MOUNT: HostUse = { action: 'bind-mounts', instead: 'use a named volume' };
+/** For a build context rather than a mount. */
+export const BUILD_CONTEXT: HostUse = {
+  action: 'builds from',
+  instead: 'give the Containerfile inline (containerfileText)',
+};
+/** For a file the server reads on a caller's behalf (a secret's or an env file's content). */
+export const READS: HostUse = { action: 'reads', instead: 'pass the value itself' };
+
 /**
- * Which host folders a caller may bind-mount into a container or build an image from. A bind of /
- * (or of the Podman socket, or of ~/.ssh) hands the container, and whoever drives it, the host, and
- * a build context is read into an image just the same; so host paths are refused unless the operator
- * lists folders that may be shared (--bind-roots, MCP_PODMAN_BIND_ROOTS). Named volumes need no
- * permission. A path counts by where it really leads, symlinks resolved.
+ * Which host folders a caller may bind-mount into a container, build an image from or have read. A
+ * bind of / (or of the Podman socket, or of ~/.ssh) hands the container, and whoever drives it, the
+ * host; a build context or a file read into a secret leaks just the same. So host paths are refused
+ * unless the operator lists folders that may be shared (--bind-roots, MCP_PODMAN_BIND_ROOTS). Named
+ * volumes need no permission.
+ *
+ * A path counts by where it really leads: symlinks are resolved, `..` and relative paths are
+ * refused (the kernel would follow a symlink before `..`), and so is a dangling symlink or a path
+ * that cannot be examined. Returns the real paths, which callers mount instead of the given ones,
+ * so a symlink swapped in afterwards changes nothing.
  */
 export async function assertBindable(
   paths: string[],
   roots: string[],
   where: string,
-  use: { action: string; instead: string } = { action: 'bind-mounts', instead: 'use a named volume' },
-): Promise<void> {
-  if (paths.length === 0) return;
+  use: HostUse = MOUNT,
+): Promise<string[]> {
+  if (paths.length === 0) return [];
   if (roots.length === 0) {
     throw new McpPodmanError(
       'FORBIDDEN',
@@ -25,8 +46,15 @@ export async function assertBindable(
     );
   }
   const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => resolve(r))));
+  const reals: string[] = [];
   for (const path of paths) {
-    const real = await realHostPath(path);
+    if (!isAbsolute(path) || path.split('/').includes('..')) {
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `${where} ${use.action} host path ${path}: give an absolute path without "..".`,
+      );
+    }
+    const real = await realHostPath(path, where);
     if (!realRoots.some((root) => real === root || real.startsWith(root === '/' ? '/' : `${root}/`))) {
       throw new McpPodmanError(
         'FORBIDDEN',
@@ -35,27 +63,39 @@ export async function assertBindable(
         { details: { path, allowed: roots } },
       );
     }
+    reals.push(real);
   }
+  return reals;
 }
 
-/** For a build context rather than a mount. */
-export const BUILD_CONTEXT = {
-  action: 'builds from',
-  instead: 'give the Containerfile inline (containerfileText)',
-};
+/**
+ * The real path of a host path, or, for one that does not exist yet, its nearest existing parent's
+ * real path plus the rest. Only a missing path may be walked past: a dangling symlink or one that
+ * cannot be read would be followed by Podman (as root) to somewhere this check never saw.
+ */
+async function realHostPath(path: string, where: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const absent =
+      code === 'ENOENT' &&
+      (await lstat(path).then(
+        () => false,
+        () => true,
+      ));
+    if (!absent) {
+      throw new McpPodmanError(
+        'FORBIDDEN',
+        `${where} names host path ${path}, which cannot be resolved (${code === 'ENOENT' ? 'a dangling symlink' : (code ?? 'unreadable')}); it is refused.`,
+      );
+    }
+    const parent = dirname(path);
+    if (parent === path) return path;
+    return join(await realHostPath(parent, where), basename(path));
+  }
+}
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** The real path of a host path, or of its nearest existing parent for one not created yet. */
-async function realHostPath(path: string): Promise<string> {
-  const absolute = resolve(path);
-  try {
-    return await realpath(absolute);
-  } catch {
-    const parent = dirname(absolute);
-    if (parent === absolute) return absolute;
-    return join(await realHostPath(parent), basename(absolute));
-  }
 }

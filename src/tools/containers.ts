@@ -312,6 +312,22 @@ export async function createAndStart(
   return { id: created.Id, warnings: created.Warnings ?? [] };
 }
 
+/** The volume list with every bind checked against the bind roots and pointing at its real path. */
+async function bindableVolumes(volumes: string[], roots: string[]): Promise<string[]> {
+  const parsed = volumes.map((v) => parseVolume(v)!);
+  const binds = parsed.flatMap((v) => (v.kind === 'bind' ? [v] : []));
+  const reals = await assertBindable(
+    binds.map((b) => b.source),
+    roots,
+    'This container',
+  );
+  return parsed.map((v, i) => {
+    if (v.kind !== 'bind') return volumes[i]!;
+    const real = reals[binds.indexOf(v)]!;
+    return [real, v.destination, ...(v.options.length ? [v.options.join(',')] : [])].join(':');
+  });
+}
+
 const run = defineTool({
   name: 'podman_run',
   title: 'Run a container',
@@ -322,18 +338,11 @@ const run = defineTool({
   input: runInput,
   annotations: { ...MUTATING, openWorldHint: false },
   async handler(args, ctx) {
-    await assertBindable(
-      args.volumes.flatMap((v) => {
-        const parsed = parseVolume(v);
-        return parsed?.kind === 'bind' ? [parsed.source] : [];
-      }),
-      ctx.config.bindRoots,
-      'This container',
-    );
+    const volumes = await bindableVolumes(args.volumes, ctx.config.bindRoots);
     const client = await ctx.podman();
     for (const s of args.secrets) if (s.type === 'env' && !s.target) s.target = s.source;
     // With detach=false we read the logs after the exit, so Podman must not remove it first.
-    const spec = specFor({ ...args, remove: args.detach ? args.remove : false });
+    const spec = specFor({ ...args, volumes, remove: args.detach ? args.remove : false });
     const { id, warnings } = await createAndStart(client, spec, ctx.signal);
     const name = args.name ?? id.slice(0, 12);
     if (args.detach) {

@@ -84,11 +84,12 @@ const build = defineTool({
   }),
   annotations: { ...MUTATING, openWorldHint: true },
   async handler(args, ctx) {
-    if (args.contextDir)
-      await assertBindable([args.contextDir], ctx.config.bindRoots, 'This build', BUILD_CONTEXT);
+    const [contextDir] = args.contextDir
+      ? await assertBindable([args.contextDir], ctx.config.bindRoots, 'This build', BUILD_CONTEXT)
+      : [];
     const client = await ctx.podman();
     const result = await buildImage(client, {
-      contextDir: args.contextDir,
+      contextDir,
       containerfile: args.containerfile,
       containerfileText: args.containerfileText,
       tags: args.tags,

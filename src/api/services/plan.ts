@@ -188,6 +188,11 @@ export async function planFromImage(
 
 /** Host paths an API caller asks to mount, under the same policy as the tools' binds. */
 async function bindable(volumes: Record<string, string>, roots: string[]): Promise<Record<string, string>> {
-  await assertBindable(Object.keys(volumes), roots, 'This service');
-  return volumes;
+  const entries = Object.entries(volumes);
+  const reals = await assertBindable(
+    entries.map(([host]) => host),
+    roots,
+    'This service',
+  );
+  return Object.fromEntries(entries.map(([, target], i) => [reals[i]!, target]));
 }

@@ -178,7 +178,30 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
       }),
     );
     assert.equal(hostPath.code, 'FORBIDDEN');
-    assert.match(hostPath.message, /hostPath volume\) bind-mounts host path \//);
+    assert.match(hostPath.message, /hostPath or bind volume\) bind-mounts host path \//);
+    // Podman matches keys regardless of case and honours merge keys: neither hides a hostPath.
+    for (const volume of [
+      '- name: root\n    hostpath:\n      path: /\n',
+      '- name: root\n    <<: {hostPath: {path: /}}\n',
+    ]) {
+      const hidden = errorOf(
+        await call(server.client, 'podman_kube_play', {
+          yaml:
+            'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kubesnoop\nspec:\n  containers:\n  - name: c\n' +
+            `    image: ${BUSYBOX}\n  volumes:\n  ${volume}`,
+        }),
+      );
+      assert.equal(hidden.code, 'FORBIDDEN', volume);
+    }
+    const privileged = errorOf(
+      await call(server.client, 'podman_kube_play', {
+        yaml:
+          'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kubepriv\nspec:\n  hostNetwork: true\n  containers:\n' +
+          `  - name: c\n    image: ${BUSYBOX}\n    securityContext:\n      privileged: true\n`,
+      }),
+    );
+    assert.equal(privileged.code, 'FORBIDDEN');
+    assert.match(privileged.message, /spec\.hostNetwork.*privileged/);
     assert.deepEqual(await inventory(), before);
   });
 

@@ -154,7 +154,8 @@ async function readInput(args: z.infer<typeof yamlInput>): Promise<string> {
 function parseKube(text: string): KubeDoc[] {
   const problems: string[] = [];
   const docs: KubeDoc[] = [];
-  const parsed = parseAllDocuments(text, { prettyErrors: false });
+  // merge: <<: keys are resolved here, so what is checked below is what Podman is sent.
+  const parsed = parseAllDocuments(text, { prettyErrors: false, merge: true });
   for (const [i, doc] of (Array.isArray(parsed) ? parsed : []).entries()) {
     const at = `document ${i + 1}`;
     if (doc.errors.length) {
@@ -201,17 +202,60 @@ function targetsOf(docs: KubeDoc[]): Targets {
   };
 }
 
-/** The host paths that hostPath volumes of Pods and Deployments would mount. */
-function hostPathsOf(docs: KubeDoc[]): string[] {
-  return docs.flatMap((d) => {
-    const spec = d.value.spec as
-      | { volumes?: unknown; template?: { spec?: { volumes?: unknown } } }
-      | undefined;
-    const volumes = d.kind === 'Deployment' ? spec?.template?.spec?.volumes : spec?.volumes;
-    return (Array.isArray(volumes) ? volumes : []).flatMap((v: { hostPath?: { path?: unknown } }) =>
-      typeof v?.hostPath?.path === 'string' ? [v.hostPath.path] : [],
+/**
+ * What the YAML would take from the host, checked before Podman sees it. Podman decodes kube YAML
+ * with keys matched regardless of case, so keys are compared in lower case at any depth:
+ * - hostPath volumes, and claims whose volume.podman.io/device binds a host path, follow the bind roots;
+ * - a claim that mounts any other device, and privileged, added capabilities, host namespaces or an
+ *   SELinux type are refused outright, as compose refuses their equivalents and podman_run offers none.
+ */
+async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> {
+  const hostPaths: string[] = [];
+  const refused: string[] = [];
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) {
+      for (const [i, item] of node.entries()) walk(item, `${at}[${i}]`);
+      return;
+    }
+    if (!node || typeof node !== 'object') return;
+    const entries = Object.entries(node as Record<string, unknown>);
+    const get = (key: string) => entries.find(([k]) => k.toLowerCase() === key)?.[1];
+    for (const [key, value] of entries) {
+      const lower = key.toLowerCase();
+      const here = `${at}.${key}`;
+      if (lower === 'hostpath' && value && typeof value === 'object') {
+        const path = Object.entries(value).find(([k]) => k.toLowerCase() === 'path')?.[1];
+        hostPaths.push(String(path ?? ''));
+      } else if (['privileged', 'hostnetwork', 'hostpid', 'hostipc'].includes(lower) && value === true) {
+        refused.push(here);
+      } else if (lower === 'capabilities' && value && typeof value === 'object') {
+        const add = Object.entries(value).find(([k]) => k.toLowerCase() === 'add')?.[1];
+        if (Array.isArray(add) && add.length) refused.push(`${here}.add`);
+      } else if (
+        lower === 'selinuxoptions' &&
+        value &&
+        typeof value === 'object' &&
+        Object.keys(value).length
+      ) {
+        refused.push(here);
+      } else if (lower === 'volume.podman.io/device' && typeof value === 'string') {
+        const type = String(get('volume.podman.io/type') ?? '');
+        const options = String(get('volume.podman.io/mount-options') ?? '');
+        if (type === 'bind' || /(^|,)r?bind(,|$)/.test(options)) hostPaths.push(value);
+        else if (type !== 'tmpfs') refused.push(`${here} (mounting a device)`);
+      }
+      walk(value, here);
+    }
+  };
+  for (const doc of docs) walk(doc.value, `${doc.kind} ${doc.name}`);
+  if (refused.length) {
+    throw new McpPodmanError(
+      'FORBIDDEN',
+      `This YAML asks for more of the host than this server gives a container: ${refused.join(', ')}. Remove those settings.`,
+      { details: { refused } },
     );
-  });
+  }
+  await assertBindable(hostPaths, roots, 'This YAML (a hostPath or bind volume)');
 }
 
 /** A pod that play made for these documents: a Pod by name, or a Deployment's "<name>-pod[-N]". */
@@ -351,7 +395,7 @@ const play = defineTool({
   annotations: MUTATING,
   async handler(args, ctx) {
     const docs = await readDocs(args, ctx);
-    await assertBindable(hostPathsOf(docs), ctx.config.bindRoots, 'This YAML (a hostPath volume)');
+    await checkHostAccess(docs, ctx.config.bindRoots);
     const targets = targetsOf(docs);
     const client = await ctx.podman();
     const before = await existing(client, ctx.signal);

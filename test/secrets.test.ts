@@ -28,7 +28,10 @@ describe('secret tools against a real Podman: values never leave the server', ()
     podman = await startPodman();
     await ensureBusybox();
     dir = await mkdtemp(join(tmpdir(), 'mcpp-secrets-'));
-    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
+    // Secret files are read from the host: the tests' temp folders are shared, nothing else.
+    server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
+      MCP_PODMAN_BIND_ROOTS: tmpdir(),
+    });
   });
 
   after(async () => {
@@ -86,6 +89,11 @@ describe('secret tools against a real Podman: values never leave the server', ()
     const duplicate = await tool('podman_secret_create', { name: 'mcpp-s-value', value: 'another-value' });
     assert.equal(errorOf(duplicate).code, 'CONFLICT');
     assert.match(errorOf(duplicate).message, /podman_secret_rm/);
+    const hostFile = errorOf(
+      await tool('podman_secret_create', { name: 'mcpp-s-bad', filePath: '/etc/hostname' }),
+    );
+    assert.equal(hostFile.code, 'FORBIDDEN');
+    assert.match(hostFile.message, /This secret reads host path \/etc\/hostname, which is outside/);
     for (const args of [
       { name: 'mcpp-s-bad' },
       { name: 'mcpp-s-bad', value: 'x-value', filePath: join(dir, 'secret.txt') },

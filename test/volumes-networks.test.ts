@@ -181,6 +181,17 @@ describe('volume and network tools over stdio against a real Podman', () => {
       ['podman_volume_rm', { volume: '' }, 'INVALID_PARAMS'],
       ['podman_volume_rm', { volume: '*' }, 'INVALID_PARAMS'],
       ['podman_volume_create', { name: 'bad name' }, 'INVALID_PARAMS'],
+      // A local volume can be a bind of a host folder or a mounted device: with no bind roots, neither.
+      [
+        'podman_volume_create',
+        { name: `${PREFIX}hostbind`, options: { type: 'none', o: 'bind', device: '/etc' } },
+        'FORBIDDEN',
+      ],
+      [
+        'podman_volume_create',
+        { name: `${PREFIX}hostdev`, options: { type: 'ext4', device: '/dev/sda1' } },
+        'FORBIDDEN',
+      ],
       ['podman_volume_prune', { filters: { label: ['=x'] } }, 'INVALID_PARAMS'],
     ] as const) {
       const error = errorOf(await call(server.client, tool, args));

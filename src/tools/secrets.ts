@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
+import { assertBindable, READS } from './bind-roots.js';
 import { table, truncationNote } from './render.js';
 import { filtersOf, labelsRecord, objectName, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
@@ -100,7 +101,12 @@ const create = defineTool({
     if ((args.value === undefined) === (args.filePath === undefined)) {
       throw new McpPodmanError('INVALID_PARAMS', 'Give exactly one of value or filePath.');
     }
-    const data = args.value !== undefined ? Buffer.from(args.value) : await readSecretFile(args.filePath!);
+    // A file's content goes into a secret a container can mount: it is a host path like a bind.
+    const file =
+      args.filePath === undefined
+        ? undefined
+        : (await assertBindable([args.filePath], ctx.config.bindRoots, 'This secret', READS))[0]!;
+    const data = file === undefined ? Buffer.from(args.value!) : await readSecretFile(file);
     if (data.length > MAX_SECRET_BYTES)
       throw new McpPodmanError('INVALID_PARAMS', `A secret must have at most ${MAX_SECRET_BYTES} bytes.`);
     const text = data.toString('utf8');

@@ -115,17 +115,29 @@ describe('compose profiles and volumes (loadProject reads files only)', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('runs a profiled service only when one of its profiles is enabled, by argument or COMPOSE_PROFILES', async () => {
-    assert.deepEqual((await loadProject({ file: file() })).order, ['web']);
-    assert.deepEqual((await loadProject({ file: file(), profiles: ['dev'] })).order, ['web', 'debug']);
-    const byVariable = await loadProject({ file: file(), variables: { COMPOSE_PROFILES: 'x, debug' } });
+    assert.deepEqual((await loadProject({ bindRoots: [], file: file() })).order, ['web']);
+    assert.deepEqual((await loadProject({ bindRoots: [], file: file(), profiles: ['dev'] })).order, [
+      'web',
+      'debug',
+    ]);
+    const byVariable = await loadProject({
+      bindRoots: [],
+      file: file(),
+      variables: { COMPOSE_PROFILES: 'x, debug' },
+    });
     assert.deepEqual(byVariable.order, ['web', 'debug']);
     // The argument wins over the variable, as compose's --profile does.
-    const both = await loadProject({ file: file(), profiles: [], variables: { COMPOSE_PROFILES: 'debug' } });
+    const both = await loadProject({
+      bindRoots: [],
+      file: file(),
+      profiles: [],
+      variables: { COMPOSE_PROFILES: 'debug' },
+    });
     assert.deepEqual(both.disabled, ['debug']);
   });
 
   it('makes anonymous volumes of "/path" and a long volume without source; a short bind may be created', async () => {
-    const web = (await loadProject({ file: file() })).services.web!;
+    const web = (await loadProject({ bindRoots: [], file: file() })).services.web!;
     assert.deepEqual(web.volumes, [
       { destination: '/cache', options: [] },
       { destination: '/more', options: ['nocopy'] },
@@ -140,7 +152,7 @@ describe('compose profiles and volumes (loadProject reads files only)', () => {
       strict,
       'services:\n  web:\n    image: busybox\n    volumes: [{type: bind, source: ./absent, target: /a}]\n',
     );
-    await assert.rejects(loadProject({ file: strict }), (err: Error & { code?: string }) => {
+    await assert.rejects(loadProject({ bindRoots: [], file: strict }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'INVALID_PARAMS');
       assert.match(
         err.message,

@@ -52,6 +52,7 @@ export const stopTimeout = z
 export function loadOptionsOf(
   args: { file?: string; project_name?: string; variables?: Record<string, string>; profiles?: string[] },
   redactor: Redactor,
+  bindRoots: string[],
 ): LoadOptions {
   for (const [key, value] of Object.entries(args.variables ?? {}))
     if (looksSecret(key)) redactor.remember(value);
@@ -59,6 +60,7 @@ export function loadOptionsOf(
     file: args.file ?? '',
     projectName: args.project_name,
     variables: args.variables,
+    bindRoots,
     ...(args.profiles ? { profiles: args.profiles } : {}),
   };
 }

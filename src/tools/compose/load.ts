@@ -22,6 +22,8 @@ export interface LoadOptions {
   variables?: Record<string, string>;
   /** Profiles to enable; without them, COMPOSE_PROFILES (comma-separated) from the variables. */
   profiles?: string[];
+  /** The bind roots: env_file paths are host files read into containers, so they must lie under them. */
+  bindRoots: string[];
 }
 
 function invalid(file: string, problems: string[], hint: string): McpPodmanError {
@@ -104,7 +106,15 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
       profilesOf[name] = profiles;
       continue;
     }
-    const spec = await normalizeService(name, raw, { project, dir, vars, networks, volumes, problems });
+    const spec = await normalizeService(name, raw, {
+      project,
+      dir,
+      vars,
+      networks,
+      volumes,
+      problems,
+      bindRoots: options.bindRoots,
+    });
     if (spec) services[name] = spec;
   }
   if (disabled.length && disabled.length === Object.keys(resolved.services as object).length) {

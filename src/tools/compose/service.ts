@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import { assertBindable, READS } from '../bind-roots.js';
 import { parseEnvFile, type Variables } from './interpolate.js';
 import type { BuildSpec, DependencyCondition, Healthcheck, ProjectObject, ServiceSpec } from './model.js';
 import { mounts, tmpfsMounts } from './mounts.js';
@@ -23,6 +24,7 @@ export interface ServiceContext {
   networks: Record<string, ProjectObject>;
   volumes: Record<string, ProjectObject>;
   problems: Problems;
+  bindRoots: string[];
 }
 
 const CONDITIONS: DependencyCondition[] = [
@@ -103,8 +105,8 @@ async function environment(
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = Object.create(null);
   for (const file of stringList(raw.env_file, `${at}.env_file`, ctx.problems) ?? []) {
-    const path = resolve(ctx.dir, file);
-    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const [path] = await assertBindable([resolve(ctx.dir, file)], ctx.bindRoots, `${at}.env_file`, READS);
+    const text = await readFile(path!, 'utf8').catch(() => undefined);
     if (text === undefined) {
       ctx.problems.add(`${at}.env_file`, `cannot read "${path}"`);
       continue;

@@ -67,8 +67,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
   try {
     const outcomes = await run(options, journal);
     for (const old of journal.replaced) {
+      // Not its anonymous volumes: they may hold a database's data (an image VOLUME); they stay, as
+      // compose leaves them, for the user to recover or prune.
       await options.client
-        .call('DELETE', containerPath(old.id), { query: REMOVE_WITH_ANONYMOUS_VOLUMES })
+        .call('DELETE', containerPath(old.id), { query: { force: true, timeout: 0 } })
         .catch(() => undefined);
     }
     return { services: outcomes, networksCreated: journal.networks, volumesCreated: journal.volumes };

@@ -19,8 +19,8 @@ export const composeDown = defineTool({
   name: 'podman_compose_down',
   title: 'Compose down',
   description:
-    "Stop and remove a compose project's containers (with their anonymous volumes) and networks, and its named " +
-    'volumes with volumes=true. It finds them by the project label mcp-podman set at up, so it also works after ' +
+    "Stop and remove a compose project's containers and networks, and with volumes=true its named volumes and " +
+    "the containers' anonymous volumes. It finds them by the project label mcp-podman set at up, so it also works after " +
     'the file changed and removes services of every profile; nothing outside the project is touched.',
   toolset: 'compose',
   input: z.object({
@@ -29,13 +29,15 @@ export const composeDown = defineTool({
     volumes: z
       .boolean()
       .default(false)
-      .describe("Also remove the project's named volumes and their data (anonymous ones always go)"),
+      .describe(
+        "Also remove the project's named volumes and the containers' anonymous volumes, with their data",
+      ),
     variables,
     timeout: stopTimeout,
   }),
   annotations: DESTRUCTIVE,
   async handler(args, ctx) {
-    const project = await projectNameFromFile(loadOptionsOf(args, ctx.redactor));
+    const project = await projectNameFromFile(loadOptionsOf(args, ctx.redactor, ctx.config.bindRoots));
     const client = await ctx.podman();
     const filters = projectFilter(project);
     const failures: string[] = [];
@@ -53,9 +55,11 @@ export const composeDown = defineTool({
     const containers = await list(client, '/libpod/containers/json', { all: true, filters }, ctx.signal);
     await ctx.progress(0, 3, `Removing ${containers.length} container(s)`);
     const removedContainers = await removeAll(containers, (c) =>
-      // Anonymous volumes cannot carry the project's labels, so they go with their containers.
+      // Anonymous volumes cannot carry the project's labels, so with volumes=true they go with their
+      // containers; without it they stay, as compose leaves them (data is removed only when asked).
       remove(`container ${nameOf(c)}`, containerPath(c.Id ?? nameOf(c)), {
         ...REMOVE_WITH_ANONYMOUS_VOLUMES,
+        volumes: args.volumes,
         timeout: args.timeout,
       }),
     );

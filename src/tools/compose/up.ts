@@ -42,19 +42,23 @@ export const composeUp = defineTool({
   // Replacing a changed service removes its old container, so this is destructive, though repeatable.
   annotations: { ...MUTATING, destructiveHint: DESTRUCTIVE.destructiveHint, idempotentHint: true },
   async handler(args, ctx) {
-    const project = await loadProject(loadOptionsOf(args, ctx.redactor));
+    const project = await loadProject(loadOptionsOf(args, ctx.redactor, ctx.config.bindRoots));
     for (const [name, service] of Object.entries(project.services)) {
       const where = `Compose service "${name}"`;
-      await assertBindable(
+      // Mounted and built by their real paths: a symlink swapped in afterwards changes nothing.
+      const reals = await assertBindable(
         service.binds.map((b) => b.source),
         ctx.config.bindRoots,
         where,
       );
-      if (service.build)
-        await assertBindable([service.build.context], ctx.config.bindRoots, where, {
+      service.binds = service.binds.map((b, i) => ({ ...b, source: reals[i]! }));
+      if (service.build) {
+        const [context] = await assertBindable([service.build.context], ctx.config.bindRoots, where, {
           ...BUILD_CONTEXT,
           instead: 'use a prebuilt image',
         });
+        service.build = { ...service.build, context: context! };
+      }
     }
     const client = await ctx.podman();
     const plan = await planUp(client, project, { rebuild: args.build, signal: ctx.signal });

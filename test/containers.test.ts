@@ -273,6 +273,7 @@ describe('container tools over stdio against a real Podman', () => {
       ['podman_run', { image: BUSYBOX, volumes: ['relative/path:/x'] }, 'INVALID_PARAMS'],
       // Outside the bind roots (/tmp here), also by way of .. or a symlink into /etc.
       ['podman_run', { image: BUSYBOX, volumes: ['/etc:/host-etc:ro'] }, 'FORBIDDEN'],
+      ['podman_run', { image: BUSYBOX, network: 'host' }, 'FORBIDDEN'],
       ['podman_run', { image: BUSYBOX, volumes: ['/tmp/../etc:/x'] }, 'INVALID_PARAMS'],
       ['podman_run', { image: BUSYBOX, volumes: [`${ETC_LINK}:/x`] }, 'FORBIDDEN'],
       ['podman_run', { image: BUSYBOX, env: ['NOEQUALS'] }, 'INVALID_PARAMS'],

@@ -185,6 +185,15 @@ describe('image build, tag, push, history and prune against a real Podman and lo
         tags: [tag],
       });
       assert.equal(errorOf(escaping).code, 'INVALID_PARAMS');
+      const hostNetwork = errorOf(
+        await call(server.client, 'podman_build', {
+          containerfileText: `FROM ${BUSYBOX}\n`,
+          tags: [tag],
+          network: 'host',
+        }),
+      );
+      assert.equal(hostNetwork.code, 'FORBIDDEN');
+      assert.match(hostNetwork.message, /--allow-host-network/);
       const hostFolder = errorOf(
         await call(server.client, 'podman_build', { contextDir: '/etc', tags: [tag] }),
       );

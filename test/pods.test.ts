@@ -242,6 +242,7 @@ describe('pod tools over stdio against a real Podman', () => {
       ['podman_pod_create', { name: 'mcpp-x', infra: false, ports: ['18941:80'] }, 'INVALID_PARAMS'],
       ['podman_pod_create', { name: 'mcpp-x', share: ['ipc'], ports: ['18941:80'] }, 'INVALID_PARAMS'],
       ['podman_pod_create', { name: 'mcpp-x', network: 'host', ports: ['18941:80'] }, 'INVALID_PARAMS'],
+      ['podman_pod_create', { name: 'mcpp-x', network: 'host' }, 'FORBIDDEN'],
       ['podman_pod_rm', { pod: '' }, 'INVALID_PARAMS'],
       ['podman_pod_rm', { pod: '*' }, 'INVALID_PARAMS'],
       ['podman_pod_rm', { pod: ' ' }, 'INVALID_PARAMS'],

@@ -60,6 +60,7 @@ program
     'host folders that tools may bind-mount into containers or build from (comma-separated; none by default)',
     list,
   )
+  .option('--allow-host-network', "let containers and pods use the host's network (off by default)")
   .option(
     '--catalog <file>',
     'add a gateway catalog file (YAML/JSON, or an MCP registry server.json); repeatable',
@@ -90,6 +91,7 @@ program
       disableTools: opts.disableTools,
       redact: opts.redact === false ? false : undefined,
       bindRoots: opts.bindRoots,
+      allowHostNetwork: opts.allowHostNetwork,
       gateway: {
         catalogs: opts.catalog,
         builtinCatalog: opts.builtinCatalog === false ? false : undefined,

@@ -67,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
       enableAuth: booleanOf(env.ENABLE_AUTH),
     },
     bindRoots: commaList(env.MCP_PODMAN_BIND_ROOTS),
+    allowHostNetwork: booleanOf(env.MCP_PODMAN_ALLOW_HOST_NETWORK),
   };
 }
 

@@ -42,6 +42,12 @@ export const ConfigSchema = z
     tools: z.array(z.string().min(1)).optional().describe('Allow-list of tool names'),
     disableTools: z.array(z.string().min(1)).default([]).describe('Deny-list of tool names'),
     redact: z.boolean().default(true).describe('Mask secret-looking environment values in results'),
+    allowHostNetwork: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let containers and pods use the host's network, and builds default to it (env MCP_PODMAN_ALLOW_HOST_NETWORK; --allow-host-network); off by default",
+      ),
     bindRoots: z
       .array(z.string().startsWith('/', 'must be an absolute path'))
       .default([])

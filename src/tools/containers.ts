@@ -4,6 +4,7 @@ import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { BoundedText, demux } from '../podman/streams.js';
 import { assertBindable } from './bind-roots.js';
+import { assertNetworkAllowed } from './host-network.js';
 import { shortId, table, truncationNote } from './render.js';
 import {
   containerRef,
@@ -189,7 +190,7 @@ const runInput = z.object({
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be bridge, none, host or a network name')
     .optional()
     .describe(
-      'Network mode or network name: bridge, none, host, or a network created with podman_network_create',
+      'Network mode or network name: bridge, none, a network created with podman_network_create, or host if the server allows host networking',
     ),
   pod: objectRef.optional().describe('Pod to join'),
   memory: memorySize.optional().describe('Memory limit, e.g. 512m'),
@@ -338,6 +339,7 @@ const run = defineTool({
   input: runInput,
   annotations: { ...MUTATING, openWorldHint: false },
   async handler(args, ctx) {
+    assertNetworkAllowed(args.network, ctx.config.allowHostNetwork, 'This container');
     const volumes = await bindableVolumes(args.volumes, ctx.config.bindRoots);
     const client = await ctx.podman();
     for (const s of args.secrets) if (s.type === 'env' && !s.target) s.target = s.source;

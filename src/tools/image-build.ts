@@ -4,6 +4,7 @@ import { buildImage } from '../podman/build.js';
 import type { PodmanClient } from '../podman/client.js';
 import { jsonLines } from '../podman/streams.js';
 import { assertBindable, BUILD_CONTEXT } from './bind-roots.js';
+import { buildNetwork } from './host-network.js';
 import { imageNotFound, imagePath } from './images.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { envKey, imageRef, labelsRecord, objectRef } from './schemas.js';
@@ -79,7 +80,7 @@ const build = defineTool({
       .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be host, none, private or a network name')
       .optional()
       .describe(
-        'Network for RUN steps: host, none, private, or a network name (default: host, as Podman does)',
+        'Network for RUN steps: private (the default), none, a network name, or host if the server allows host networking',
       ),
   }),
   annotations: { ...MUTATING, openWorldHint: true },
@@ -97,7 +98,7 @@ const build = defineTool({
       target: args.target,
       pull: args.pull,
       labels: args.labels,
-      network: args.network,
+      network: buildNetwork(args.network, ctx.config.allowHostNetwork),
       signal: ctx.signal,
       maxLogBytes: ctx.config.limits.outputBytes,
       onProgress: (step, message) => ctx.progress(step, undefined, ctx.redactor.scrub(message)),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
+import { assertNetworkAllowed } from './host-network.js';
 import { collectLogs, logArgs } from './logs.js';
 import { requireNetwork } from './networks.js';
 import { shortId, table, truncationNote } from './render.js';
@@ -66,7 +67,7 @@ const create = defineTool({
       network: objectName
         .optional()
         .describe(
-          'Network mode or network name: bridge (default), none, host, or a podman_network_create network',
+          'Network mode or network name: bridge (default), none, a podman_network_create network, or host if the server allows host networking',
         ),
       share: z
         .array(z.enum(NAMESPACES))
@@ -96,6 +97,7 @@ const create = defineTool({
     }),
   annotations: MUTATING,
   async handler(args, ctx) {
+    assertNetworkAllowed(args.network, ctx.config.allowHostNetwork, 'This pod');
     const client = await ctx.podman();
     const nameTaken = `A pod named "${args.name}" already exists. Choose another name, or remove it with podman_pod_rm.`;
     if (await podExists(client, args.name)) throw new McpPodmanError('CONFLICT', nameTaken);

@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { buildImage } from '../../podman/build.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { assertBindable, BUILD_CONTEXT } from '../bind-roots.js';
+import { buildNetwork } from '../host-network.js';
 import { collectLogs, logArgs } from '../logs.js';
 import { table } from '../render.js';
 import { DESTRUCTIVE, defineTool, MUTATING, type ToolContext } from '../types.js';
@@ -127,6 +128,7 @@ async function buildAll(
         ...(build.dockerfile ? { containerfile: build.dockerfile } : {}),
         tags: [service.image],
         buildArgs: build.args,
+        network: buildNetwork(undefined, ctx.config.allowHostNetwork),
         signal: ctx.signal,
         onProgress: (_n, message) => ctx.log.debug({ service: service.name, message }, 'compose build'),
       });

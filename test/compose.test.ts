@@ -386,6 +386,22 @@ describe('compose tools over stdio against a real Podman', () => {
     const createDir = join(scratch, 'made/by/compose');
     const inspect = (name: string) => podman.client.json<any>('GET', `/libpod/containers/${name}/json`);
     try {
+      // A failed up removes the folders it made for bind sources (here: the port is taken).
+      const blocker = await occupy(18970);
+      try {
+        const failed = errorOf(
+          await call(server.client, 'podman_compose_up', { file, variables: { CREATE_DIR: createDir } }),
+        );
+        assert.match(
+          failed.message,
+          /Rolled back what this call created \(.*folders .*made removed/,
+          failed.message,
+        );
+      } finally {
+        blocker.close();
+      }
+      assert.ok(!existsSync(join(scratch, 'made')), 'the folders a failed up made are gone');
+      await assertNothingOf('cmpfull');
       const up = await call(server.client, 'podman_compose_up', {
         file,
         variables: { CREATE_DIR: createDir, COMPOSE_PROFILES: 'debug' },

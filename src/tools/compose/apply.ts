@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { isMcpPodmanError, McpPodmanError, toMcpPodmanError } from '../../errors.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { containerPath, createAndStart } from '../containers.js';
@@ -54,6 +55,8 @@ class Journal {
   readonly replaced: { id: string; name: string; wasRunning: boolean; renamed: boolean }[] = [];
   /** Existing stopped containers this call started. */
   readonly started: string[] = [];
+  /** Host folders made for bind sources (the topmost new one of each); removed again if still empty. */
+  readonly dirs: string[] = [];
 }
 
 /**
@@ -87,6 +90,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
         : '',
       undone.networksRemoved.length ? `networks ${undone.networksRemoved.join(', ')} removed` : '',
       undone.volumesRemoved.length ? `volumes ${undone.volumesRemoved.join(', ')} removed` : '',
+      undone.foldersRemoved.length ? `folders ${undone.foldersRemoved.join(', ')} removed` : '',
     ].filter(Boolean);
     throw new McpPodmanError(
       cause.code,
@@ -161,8 +165,9 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
         action: existing.running ? 'unchanged' : 'started',
       };
     } else {
+      // Folders first: a failure there must not have stopped and renamed the old container for nothing.
+      await createHostPaths(name, service.binds, journal);
       if (existing) await moveAside(options, journal, { ...existing, name: service.containerName });
-      await createHostPaths(name, service.binds);
       await options.progress(`${existing ? 'Recreating' : 'Creating'} ${service.containerName}`);
       const created = await recorded(journal.containers, service.containerName, () =>
         createAndStart(client, spec, signal),
@@ -183,16 +188,24 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
 }
 
 /** Bind sources compose would create (short syntax, bind.create_host_path) that are missing. */
-async function createHostPaths(service: string, binds: BindMount[]): Promise<void> {
+async function createHostPaths(service: string, binds: BindMount[], journal: Journal): Promise<void> {
   for (const dir of hostPathsToCreate(binds)) {
-    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    const first = await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
       throw new McpPodmanError(
         'INVALID_PARAMS',
         `Service "${service}" binds "${dir}", which does not exist and cannot be created (${err.code ?? err.message}). Create it, or change the volume's source.`,
         { cause: err, details: { service, path: dir } },
       );
     });
+    if (first) journal.dirs.push(first);
   }
+}
+
+/** Removes a folder this call made and the empty folders it made inside it, deepest first. */
+async function removeEmptyTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true }))
+    if (entry.isDirectory()) await removeEmptyTree(join(dir, entry.name));
+  await rmdir(dir);
 }
 
 /** Journals a name, then creates it; a conflict means the name is someone else's, so it is dropped. */
@@ -242,6 +255,7 @@ interface RollbackReport {
   containersStopped: string[];
   networksRemoved: string[];
   volumesRemoved: string[];
+  foldersRemoved: string[];
   failures: string[];
 }
 
@@ -257,6 +271,7 @@ async function rollback(
     containersStopped: [],
     networksRemoved: [],
     volumesRemoved: [],
+    foldersRemoved: [],
     failures: [],
   };
   const attempt = async (what: string, action: () => Promise<unknown>, done: string[], label: string) => {
@@ -305,6 +320,16 @@ async function rollback(
       report.containersStopped,
       id,
     );
+  }
+  for (const dir of [...journal.dirs].reverse()) {
+    // Only while empty (rmdir refuses otherwise, and recursive removal is never used on host folders).
+    if (
+      await removeEmptyTree(dir).then(
+        () => true,
+        () => false,
+      )
+    )
+      report.foldersRemoved.push(dir);
   }
   for (const name of [...journal.volumes].reverse()) {
     await attempt(

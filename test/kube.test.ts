@@ -178,11 +178,13 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
       }),
     );
     assert.equal(hostPath.code, 'FORBIDDEN');
-    assert.match(hostPath.message, /hostPath or bind volume\) bind-mounts host path \//);
+    assert.match(hostPath.message, /hostPath volume\) bind-mounts host path \//);
     // Podman matches keys regardless of case and honours merge keys: neither hides a hostPath.
     for (const volume of [
       '- name: root\n    hostpath:\n      path: /\n',
       '- name: root\n    <<: {hostPath: {path: /}}\n',
+      // Go's case folding takes the long s (U+017F) for "s".
+      '- name: root\n    ho\u017ftPath:\n      path: /\n',
     ]) {
       const hidden = errorOf(
         await call(server.client, 'podman_kube_play', {
@@ -201,6 +203,17 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
       }),
     );
     assert.equal(privileged.code, 'FORBIDDEN');
+    // A claim whose annotations mount a host filesystem (no device: the type is the source).
+    const claim = errorOf(
+      await call(server.client, 'podman_kube_play', {
+        yaml:
+          'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: kubedev\n  annotations:\n' +
+          '    volume.podman.io/type: devtmpfs\nspec:\n  accessModes: [ReadWriteOnce]\n' +
+          '  resources:\n    requests:\n      storage: 1Mi\n',
+      }),
+    );
+    assert.equal(claim.code, 'FORBIDDEN', claim.message);
+    assert.match(claim.message, /host device or filesystem/);
     assert.match(privileged.message, /spec\.hostNetwork.*privileged/);
     assert.deepEqual(await inventory(), before);
   });

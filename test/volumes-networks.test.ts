@@ -192,6 +192,18 @@ describe('volume and network tools over stdio against a real Podman', () => {
         { name: `${PREFIX}hostdev`, options: { type: 'ext4', device: '/dev/sda1' } },
         'FORBIDDEN',
       ],
+      // A tmpfs in name only, and a decoy key in another case, while Podman reads the exact ones.
+      [
+        'podman_volume_create',
+        { name: `${PREFIX}fakefs`, options: { type: 'tmpfs', device: '/', o: 'rbind' } },
+        'FORBIDDEN',
+      ],
+      [
+        'podman_volume_create',
+        { name: `${PREFIX}decoy`, options: { Type: 'tmpfs', device: '/etc', o: 'bind' } },
+        'INVALID_PARAMS',
+      ],
+      ['podman_volume_create', { name: `${PREFIX}proc`, options: { type: 'proc' } }, 'FORBIDDEN'],
       ['podman_volume_prune', { filters: { label: ['=x'] } }, 'INVALID_PARAMS'],
     ] as const) {
       const error = errorOf(await call(server.client, tool, args));

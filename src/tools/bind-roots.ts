@@ -99,3 +99,45 @@ async function realHostPath(path: string, where: string): Promise<string> {
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/**
+ * The options of a local volume (podman_volume_create, or a kube claim's volume.podman.io/*
+ * annotations): Podman mounts `device` as `type` with `o`, reading those exact keys. Three shapes are
+ * allowed: none of them; a tmpfs (no bind, move or remount in `o`); or a bind whose device is a host
+ * folder under the bind roots (returned by its real path). Anything else mounts a device, a host
+ * filesystem (proc, devtmpfs, overlay) or moves a mount, and is refused; so is a key that differs
+ * from one of the three only in case, which would decoy this check while Podman reads the real one.
+ */
+export async function checkedVolumeOptions(
+  options: Record<string, string>,
+  keys: { type: string; device: string; o: string },
+  roots: string[],
+  where: string,
+): Promise<Record<string, string>> {
+  const exact = new Set(Object.values(keys));
+  const folded = new Map([...exact].map((k) => [k.toLowerCase(), k]));
+  for (const key of Object.keys(options)) {
+    if (!exact.has(key) && folded.has(key.toLowerCase()))
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `${where}: write "${folded.get(key.toLowerCase())}", not "${key}".`,
+      );
+  }
+  const type = options[keys.type];
+  const device = options[keys.device];
+  const o = options[keys.o] ?? '';
+  const tokens = o.split(',').map((t) => t.trim());
+  if (type === undefined && device === undefined && o === '') return options;
+  if (type === 'tmpfs' && !tokens.some((t) => /^(r?bind|move|remount)$/.test(t))) return options;
+  const bind =
+    type === 'bind' || ((type === undefined || type === 'none') && tokens.some((t) => /^r?bind$/.test(t)));
+  if (bind && device !== undefined && !tokens.some((t) => /^(move|remount)$/.test(t))) {
+    const [real] = await assertBindable([device], roots, where);
+    return { ...options, [keys.device]: real! };
+  }
+  throw new McpPodmanError(
+    'FORBIDDEN',
+    `${where} would mount ${device ?? type ?? o} (type ${type ?? 'none'}, options "${o}"), which gives containers a host ` +
+      'device or filesystem. This server allows plain volumes, tmpfs volumes and binds of shared folders only.',
+  );
+}

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
-import { assertBindable } from './bind-roots.js';
+import { assertBindable, checkedVolumeOptions } from './bind-roots.js';
 import { looksSecret, MASK, type Redactor } from './redact.js';
 import { table } from './render.js';
 import { objectRef } from './schemas.js';
@@ -212,37 +212,35 @@ function targetsOf(docs: KubeDoc[]): Targets {
 async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> {
   const hostPaths: string[] = [];
   const refused: string[] = [];
+  const claims: { at: string; annotations: Record<string, string> }[] = [];
   const walk = (node: unknown, at: string): void => {
     if (Array.isArray(node)) {
       for (const [i, item] of node.entries()) walk(item, `${at}[${i}]`);
       return;
     }
     if (!node || typeof node !== 'object') return;
-    const entries = Object.entries(node as Record<string, unknown>);
-    const get = (key: string) => entries.find(([k]) => k.toLowerCase() === key)?.[1];
-    for (const [key, value] of entries) {
-      const lower = key.toLowerCase();
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      const name = goFold(key);
       const here = `${at}.${key}`;
-      if (lower === 'hostpath' && value && typeof value === 'object') {
-        const path = Object.entries(value).find(([k]) => k.toLowerCase() === 'path')?.[1];
+      const object = value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+      if (name === 'hostpath' && object) {
+        const path = Object.entries(object).find(([k]) => goFold(k) === 'path')?.[1];
         hostPaths.push(String(path ?? ''));
-      } else if (['privileged', 'hostnetwork', 'hostpid', 'hostipc'].includes(lower) && value === true) {
+      } else if (['privileged', 'hostnetwork', 'hostpid', 'hostipc'].includes(name) && value === true) {
         refused.push(here);
-      } else if (lower === 'capabilities' && value && typeof value === 'object') {
-        const add = Object.entries(value).find(([k]) => k.toLowerCase() === 'add')?.[1];
+      } else if (name === 'capabilities' && object) {
+        const add = Object.entries(object).find(([k]) => goFold(k) === 'add')?.[1];
         if (Array.isArray(add) && add.length) refused.push(`${here}.add`);
-      } else if (
-        lower === 'selinuxoptions' &&
-        value &&
-        typeof value === 'object' &&
-        Object.keys(value).length
-      ) {
+      } else if (name === 'selinuxoptions' && object && Object.keys(object).length) {
         refused.push(here);
-      } else if (lower === 'volume.podman.io/device' && typeof value === 'string') {
-        const type = String(get('volume.podman.io/type') ?? '');
-        const options = String(get('volume.podman.io/mount-options') ?? '');
-        if (type === 'bind' || /(^|,)r?bind(,|$)/.test(options)) hostPaths.push(value);
-        else if (type !== 'tmpfs') refused.push(`${here} (mounting a device)`);
+      } else if (name === 'annotations' && object) {
+        const annotations = Object.fromEntries(Object.entries(object).map(([k, v]) => [k, String(v)]));
+        for (const [k, v] of Object.entries(annotations)) {
+          // seccomp and AppArmor profiles by annotation: only the runtime's default confinement.
+          if (/seccomp|apparmor/i.test(k) && /unconfined/i.test(v)) refused.push(`${here}.${k}`);
+        }
+        if (Object.keys(annotations).some((k) => k.toLowerCase().startsWith('volume.podman.io/')))
+          claims.push({ at: here, annotations });
       }
       walk(value, here);
     }
@@ -255,7 +253,27 @@ async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> 
       { details: { refused } },
     );
   }
-  await assertBindable(hostPaths, roots, 'This YAML (a hostPath or bind volume)');
+  await assertBindable(hostPaths, roots, 'This YAML (a hostPath volume)');
+  for (const claim of claims) {
+    await checkedVolumeOptions(
+      claim.annotations,
+      {
+        type: 'volume.podman.io/type',
+        device: 'volume.podman.io/device',
+        o: 'volume.podman.io/mount-options',
+      },
+      roots,
+      `This YAML (${claim.at})`,
+    );
+  }
+}
+
+/**
+ * A key as Podman's YAML decoder (Go's encoding/json) matches it: regardless of case, with Go's
+ * case folding, which also takes "ſ" (U+017F) for "s" and the Kelvin sign for "k".
+ */
+function goFold(key: string): string {
+  return key.toLowerCase().replace(/\u017f/g, 's');
 }
 
 /** A pod that play made for these documents: a Pod by name, or a Deployment's "<name>-pod[-N]". */

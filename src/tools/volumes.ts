@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
-import { assertBindable } from './bind-roots.js';
+import { checkedVolumeOptions } from './bind-roots.js';
 import { containerNames, forceWithContainers } from './networks.js';
 import { table, truncationNote } from './render.js';
 import { labelsRecord, objectName, objectRef } from './schemas.js';
@@ -117,22 +117,12 @@ const create = defineTool({
   }),
   annotations: MUTATING,
   async handler(args, ctx) {
-    const options = { ...args.options };
-    // The local driver mounts `device` with `type` and `o`: a bind of a host folder follows the bind
-    // roots (by its real path), and mounting a block device or another filesystem is refused.
-    const option = (key: string) => Object.entries(options).find(([k]) => k.toLowerCase() === key);
-    const device = option('device');
-    const type = option('type')?.[1] ?? '';
-    if (device && type !== 'tmpfs') {
-      if (type !== 'bind' && !/(^|,)r?bind(,|$)/.test(option('o')?.[1] ?? '')) {
-        throw new McpPodmanError(
-          'FORBIDDEN',
-          `A volume that mounts device ${device[1]} (type ${type || 'none'}) would give containers a host filesystem; this server allows tmpfs and bind volumes only.`,
-        );
-      }
-      const [real] = await assertBindable([device[1]], ctx.config.bindRoots, 'This volume');
-      options[device[0]] = real!;
-    }
+    const options = await checkedVolumeOptions(
+      args.options,
+      { type: 'type', device: 'device', o: 'o' },
+      ctx.config.bindRoots,
+      'This volume',
+    );
     const client = await ctx.podman();
     const created = await client.json<PodmanVolume>('POST', '/libpod/volumes/create', {
       body: {

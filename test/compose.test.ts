@@ -386,11 +386,15 @@ describe('compose tools over stdio against a real Podman', () => {
     const createDir = join(scratch, 'made/by/compose');
     const inspect = (name: string) => podman.client.json<any>('GET', `/libpod/containers/${name}/json`);
     try {
-      // A failed up removes the folders it made for bind sources (here: the port is taken).
-      const blocker = await occupy(18970);
+      // A failed up removes the folders it made for bind sources (here: the port is taken). Other
+      // ports than the real up's: Podman lets go of a failed container's ports a moment later.
+      const blocker = await occupy(18975);
       try {
         const failed = errorOf(
-          await call(server.client, 'podman_compose_up', { file, variables: { CREATE_DIR: createDir } }),
+          await call(server.client, 'podman_compose_up', {
+            file,
+            variables: { CREATE_DIR: createDir, APP_PORT: '18975', UDP_PORTS: '18976-18977' },
+          }),
         );
         assert.match(
           failed.message,

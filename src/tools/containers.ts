@@ -325,6 +325,11 @@ async function bindableVolumes(volumes: string[], roots: string[]): Promise<stri
   return parsed.map((v, i) => {
     if (v.kind !== 'bind') return volumes[i]!;
     const real = reals[binds.indexOf(v)]!;
+    if (real.includes(':'))
+      throw new McpPodmanError(
+        'INVALID_PARAMS',
+        `Host path ${v.source} leads to ${real}, whose ":" cannot be mounted.`,
+      );
     return [real, v.destination, ...(v.options.length ? [v.options.join(',')] : [])].join(':');
   });
 }

@@ -194,5 +194,7 @@ async function bindable(volumes: Record<string, string>, roots: string[]): Promi
     roots,
     'This service',
   );
+  if (new Set(reals).size < reals.length)
+    throw new McpPodmanError('INVALID_PARAMS', 'Two volumes lead to the same host folder; mount it once.');
   return Object.fromEntries(entries.map(([, target], i) => [reals[i]!, target]));
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, rmdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { isMcpPodmanError, McpPodmanError, toMcpPodmanError } from '../../errors.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { containerPath, createAndStart } from '../containers.js';
@@ -55,8 +55,8 @@ class Journal {
   readonly replaced: { id: string; name: string; wasRunning: boolean; renamed: boolean }[] = [];
   /** Existing stopped containers this call started. */
   readonly started: string[] = [];
-  /** Host folders made for bind sources (the topmost new one of each); removed again if still empty. */
-  readonly dirs: string[] = [];
+  /** Each bind source's chain of folders this call made, deepest first; removed again if still empty. */
+  readonly dirs: string[][] = [];
 }
 
 /**
@@ -197,15 +197,18 @@ async function createHostPaths(service: string, binds: BindMount[], journal: Jou
         { cause: err, details: { service, path: dir } },
       );
     });
-    if (first) journal.dirs.push(first);
+    if (first) journal.dirs.push(madeChain(first, dir));
   }
 }
 
-/** Removes a folder this call made and the empty folders it made inside it, deepest first. */
-async function removeEmptyTree(dir: string): Promise<void> {
-  for (const entry of await readdir(dir, { withFileTypes: true }))
-    if (entry.isDirectory()) await removeEmptyTree(join(dir, entry.name));
-  await rmdir(dir);
+/** The folders `mkdir -p` made on the way from `first` (the topmost) to `dir`, deepest first. */
+function madeChain(first: string, dir: string): string[] {
+  const chain: string[] = [];
+  for (let at = dir; at.length >= first.length; at = dirname(at)) {
+    chain.push(at);
+    if (at === first || at === dirname(at)) break;
+  }
+  return chain;
 }
 
 /** Journals a name, then creates it; a conflict means the name is someone else's, so it is dropped. */
@@ -321,15 +324,24 @@ async function rollback(
       id,
     );
   }
-  for (const dir of [...journal.dirs].reverse()) {
-    // Only while empty (rmdir refuses otherwise, and recursive removal is never used on host folders).
-    if (
-      await removeEmptyTree(dir).then(
-        () => true,
+  for (const chain of [...journal.dirs].reverse()) {
+    // Exactly the folders this call made, deepest first, each only while it is still an empty
+    // folder (never a symlink swapped in for one); the first that is not stops the chain.
+    for (const dir of chain) {
+      const made = await lstat(dir).then(
+        (st) => st.isDirectory() && !st.isSymbolicLink(),
         () => false,
+      );
+      if (
+        !made ||
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
       )
-    )
+        break;
       report.foldersRemoved.push(dir);
+    }
   }
   for (const name of [...journal.volumes].reverse()) {
     await attempt(

@@ -5,6 +5,7 @@ import { MANAGED_LABELS } from '../podman/labels.js';
 import { BoundedText, demux } from '../podman/streams.js';
 import { assertBindable } from './bind-roots.js';
 import { assertNetworkAllowed } from './host-network.js';
+import { libpodObject } from './libpod-object.js';
 import { shortId, table, truncationNote } from './render.js';
 import {
   containerRef,
@@ -24,15 +25,13 @@ import {
 } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
-export function containerNotFound(name: string) {
-  return {
-    code: 'CONTAINER_NOT_FOUND' as const,
-    message: `No container "${name}". Use podman_ps with all=true to list containers.`,
-  };
-}
-
-export const containerPath = (name: string, rest = '') =>
-  `/libpod/containers/${encodeURIComponent(name)}${rest}`;
+const containerKind = libpodObject(
+  'containers',
+  'CONTAINER_NOT_FOUND',
+  (name) => `No container "${name}". Use podman_ps with all=true to list containers.`,
+);
+export const containerNotFound = containerKind.notFound;
+export const containerPath = containerKind.path;
 
 interface ListedContainer {
   Id: string;

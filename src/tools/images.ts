@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { jsonLines } from '../podman/streams.js';
+import { libpodObject } from './libpod-object.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { filtersOf, imageRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
-export function imageNotFound(ref: string) {
-  return {
-    code: 'IMAGE_NOT_FOUND' as const,
-    message: `No image "${ref}" in local storage. Use podman_images to list images, or podman_pull to fetch it.`,
-  };
-}
-
-export const imagePath = (ref: string, rest = '') => `/libpod/images/${encodeURIComponent(ref)}${rest}`;
+const imageKind = libpodObject(
+  'images',
+  'IMAGE_NOT_FOUND',
+  (ref) =>
+    `No image "${ref}" in local storage. Use podman_images to list images, or podman_pull to fetch it.`,
+);
+export const imageNotFound = imageKind.notFound;
+export const imagePath = imageKind.path;
 
 interface ListedImage {
   Id: string;

@@ -4,6 +4,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { containerNotFound } from './containers.js';
+import { libpodObject } from './libpod-object.js';
 import { shortId, table, truncationNote } from './render.js';
 import { coded, containerRef, filtersOf, labelsRecord, objectName, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
@@ -11,14 +12,13 @@ import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type To
 /** Podman's default network: every container without a network joins it, so it is never removed. */
 const DEFAULT_NETWORK = 'podman';
 
-export function networkNotFound(name: string) {
-  return {
-    code: 'NETWORK_NOT_FOUND' as const,
-    message: `No network "${name}". Use podman_network_list to list networks.`,
-  };
-}
-
-const networkPath = (name: string, rest = '') => `/libpod/networks/${encodeURIComponent(name)}${rest}`;
+const networkKind = libpodObject(
+  'networks',
+  'NETWORK_NOT_FOUND',
+  (name) => `No network "${name}". Use podman_network_list to list networks.`,
+);
+export const networkNotFound = networkKind.notFound;
+const networkPath = networkKind.path;
 
 /** Fails with NETWORK_NOT_FOUND unless the network exists (so later 404s can only mean the container). */
 export async function requireNetwork(

@@ -3,17 +3,20 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { assertNetworkAllowed } from './host-network.js';
+import { libpodObject } from './libpod-object.js';
 import { collectLogs, logArgs } from './logs.js';
 import { requireNetwork } from './networks.js';
 import { shortId, table, truncationNote } from './render.js';
 import { filtersOf, labelsRecord, objectName, objectRef, parsePort, portSpec } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
 
-export function podNotFound(name: string) {
-  return { code: 'POD_NOT_FOUND' as const, message: `No pod "${name}". Use podman_pod_list to list pods.` };
-}
-
-const podPath = (name: string, rest = '') => `/libpod/pods/${encodeURIComponent(name)}${rest}`;
+const podKind = libpodObject(
+  'pods',
+  'POD_NOT_FOUND',
+  (name) => `No pod "${name}". Use podman_pod_list to list pods.`,
+);
+export const podNotFound = podKind.notFound;
+const podPath = podKind.path;
 
 const podArg = objectRef.describe('Pod name or ID (required)');
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, READS } from './bind-roots.js';
+import { libpodObject } from './libpod-object.js';
 import { table, truncationNote } from './render.js';
 import { filtersOf, labelsRecord, objectName, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
@@ -10,14 +11,13 @@ import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './ty
 /** Podman refuses secret data of 512000 bytes or more. */
 const MAX_SECRET_BYTES = 512_000 - 1;
 
-function secretNotFound(name: string) {
-  return {
-    code: 'SECRET_NOT_FOUND' as const,
-    message: `No secret "${name}". Use podman_secret_list to list secrets.`,
-  };
-}
-
-const secretPath = (name: string, rest = '') => `/libpod/secrets/${encodeURIComponent(name)}${rest}`;
+const secretKind = libpodObject(
+  'secrets',
+  'SECRET_NOT_FOUND',
+  (name) => `No secret "${name}". Use podman_secret_list to list secrets.`,
+);
+const secretNotFound = secretKind.notFound;
+const secretPath = secretKind.path;
 
 interface PodmanSecret {
   ID: string;

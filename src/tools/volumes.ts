@@ -3,19 +3,19 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { checkedVolumeOptions } from './bind-roots.js';
+import { libpodObject } from './libpod-object.js';
 import { containerNames, forceWithContainers } from './networks.js';
 import { table, truncationNote } from './render.js';
 import { labelsRecord, objectName, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
-export function volumeNotFound(name: string) {
-  return {
-    code: 'VOLUME_NOT_FOUND' as const,
-    message: `No volume "${name}". Use podman_volume_list to list volumes.`,
-  };
-}
-
-const volumePath = (name: string, rest = '') => `/libpod/volumes/${encodeURIComponent(name)}${rest}`;
+const volumeKind = libpodObject(
+  'volumes',
+  'VOLUME_NOT_FOUND',
+  (name) => `No volume "${name}". Use podman_volume_list to list volumes.`,
+);
+export const volumeNotFound = volumeKind.notFound;
+const volumePath = volumeKind.path;
 
 interface PodmanVolume {
   Name: string;

@@ -277,57 +277,56 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
   }
 
-  private filling = new Set<string>();
-  /** Standbys being started, and the fills under way: close() removes and awaits them. */
+  /** Standbys being started, and the fill under way per entry: close() removes and awaits them. */
   private readonly warming = new Set<Mount>();
-  private readonly fills = new Set<Promise<void>>();
+  private readonly fills = new Map<string, Promise<void>>();
 
-  /** Tops up an entry's warm pool in the background; a failure is logged, never thrown. */
+  /**
+   * Tops up an entry's warm pool in the background, one fill per entry at a time (a fill under way
+   * keeps topping up until the pool is full); a failure is logged, never thrown.
+   */
   private refill(entry: CatalogEntry, failure: string): Promise<void> {
+    const running = this.fills.get(entry.id);
+    if (running) return running;
     const fill = this.fillStandby(entry)
       .catch((err) => this.deps.log.warn({ err, entry: entry.id }, failure))
-      .finally(() => this.fills.delete(fill));
-    this.fills.add(fill);
+      .finally(() => this.fills.delete(entry.id));
+    this.fills.set(entry.id, fill);
     return fill;
   }
 
   private async fillStandby(entry: CatalogEntry): Promise<void> {
     const want = this.deps.config.gateway.warm[entry.id] ?? 0;
-    if (want <= 0 || this.filling.has(entry.id) || this.closed) return;
-    this.filling.add(entry.id);
-    try {
-      const pool = this.standby.get(entry.id) ?? [];
-      this.standby.set(entry.id, pool);
-      const podman = await this.deps.connection.get();
-      const image = await resolveImage({
-        client: podman,
-        entry,
-        baseImage: this.deps.config.gateway.baseImage,
-      });
-      const { env } = this.splitEnv(entry, {});
-      const volumes = this.resolveVolumes(entry, {});
-      while (pool.length < want && !this.closed) {
-        const secretEnv = Object.fromEntries(
-          entry.secrets.filter((x) => x.type === 'env').map((x) => [x.target ?? x.name, x.name]),
-        );
-        const mount = this.newMount(
-          { entry, prefix: `warm${++this.standbyCounter}`, image, env, secretEnv, volumes },
-          { standby: true },
-        );
-        this.warming.add(mount);
-        try {
-          await mount.start();
-        } finally {
-          this.warming.delete(mount);
-        }
-        if (this.closed) {
-          await mount.remove();
-          return;
-        }
-        pool.push(mount);
+    if (want <= 0 || this.closed) return;
+    const pool = this.standby.get(entry.id) ?? [];
+    this.standby.set(entry.id, pool);
+    const podman = await this.deps.connection.get();
+    const image = await resolveImage({
+      client: podman,
+      entry,
+      baseImage: this.deps.config.gateway.baseImage,
+    });
+    const { env } = this.splitEnv(entry, {});
+    const volumes = this.resolveVolumes(entry, {});
+    while (pool.length < want && !this.closed) {
+      const secretEnv = Object.fromEntries(
+        entry.secrets.filter((x) => x.type === 'env').map((x) => [x.target ?? x.name, x.name]),
+      );
+      const mount = this.newMount(
+        { entry, prefix: `warm${++this.standbyCounter}`, image, env, secretEnv, volumes },
+        { standby: true },
+      );
+      this.warming.add(mount);
+      try {
+        await mount.start();
+      } finally {
+        this.warming.delete(mount);
       }
-    } finally {
-      this.filling.delete(entry.id);
+      if (this.closed) {
+        await mount.remove();
+        return;
+      }
+      pool.push(mount);
     }
   }
 
@@ -741,7 +740,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await Promise.all([
       ...this.list().map((r) => this.removeRecord(r).catch(() => undefined)),
       ...[...standby, ...this.warming].map((m) => m.remove().catch(() => undefined)),
-      ...this.fills,
+      ...this.fills.values(),
       ...[...this.releasing].map((r) => r.catch(() => undefined)),
     ]);
   }

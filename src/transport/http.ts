@@ -4,7 +4,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, isJSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
 import { dashboardRoutes } from '../api/dashboard/routes.js';
 import { healthRoutes } from '../api/health.js';
@@ -274,15 +274,7 @@ async function whileInFlight(
 /** The ids of the requests (not notifications or responses) in a POST body. */
 function requestIdsOf(body: unknown): (string | number)[] {
   const messages = Array.isArray(body) ? body : [body];
-  return messages.flatMap((m) =>
-    m &&
-    typeof m === 'object' &&
-    'method' in m &&
-    'id' in m &&
-    (typeof m.id === 'string' || typeof m.id === 'number')
-      ? [m.id]
-      : [],
-  );
+  return messages.filter(isJSONRPCRequest).map((m) => m.id);
 }
 
 /** Open sessions are held in memory until closed; a cap keeps a client that never closes from exhausting it. */

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
@@ -30,9 +31,15 @@ export const logArgs = {
   grep: z
     .string()
     .max(200)
-    .refine((v) => isValidRegex(v), 'must be a valid regular expression')
+    .superRefine((pattern, ctx) => {
+      const problem = grepSyntaxProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${GREP_SYNTAX}; ${problem}` });
+    })
     .optional()
-    .describe('Keep only lines matching this regular expression'),
+    .describe(
+      'Keep only lines matching this regular expression, in RE2 syntax (linear-time: no backreferences or ' +
+        'lookaround; (?i) for case-insensitive)',
+    ),
   maxBytes: z
     .number()
     .int()
@@ -61,12 +68,16 @@ const MAX_PENDING_LINE = 64 * 1024;
 
 export type LogArgs = z.infer<z.ZodObject<typeof logArgs>>;
 
-function isValidRegex(v: string): boolean {
+const GREP_SYNTAX =
+  'must be a regular expression in RE2 syntax (as Go regexp: no backreferences such as \\1, no lookahead or lookbehind)';
+
+/** Why RE2 refuses the pattern (its parser's own words), or undefined when it compiles. */
+function grepSyntaxProblem(pattern: string): string | undefined {
   try {
-    new RegExp(v);
-    return true;
-  } catch {
-    return false;
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
   }
 }
 
@@ -93,7 +104,10 @@ export interface CollectOptions {
 export async function collectLogs(options: CollectOptions): Promise<CollectedLogs> {
   const { client, container, args } = options;
   const out = new BoundedText(args.maxBytes ?? options.defaultMaxBytes, 'tail');
-  const grep = args.grep ? new RegExp(args.grep) : undefined;
+  // RE2, never JS RegExp: the client writes the pattern and a container it runs writes the lines,
+  // and a backtracking engine let "^(a+)+$" over 36 characters hold the event loop (every session
+  // and /health with it) for over a minute. RE2 matches in time linear in the line.
+  const grep = args.grep ? RE2JS.compile(args.grep) : undefined;
   if (options.signal.aborted) throw new McpPodmanError('CANCELLED', 'The request was cancelled.');
   const local = new AbortController();
   const onAbort = () => local.abort();

@@ -161,6 +161,66 @@ describe('secret tools against a real Podman: values never leave the server', ()
     }
   });
 
+  it('masks a multi-line, quoted secret in structuredContent as well as in text', async () => {
+    // JSON escapes the newline and the quotes: a scrub of JSON text would miss this value.
+    const tricky = `line-${randomBytes(4).toString('hex')}\nsaid "hi" {\\}`;
+    const created = await tool('podman_secret_create', { name: 'mcpp-s-tricky', value: tricky });
+    assert.equal(created.isError, undefined, textOf(created));
+    try {
+      const run = await tool('podman_run', {
+        image: BUSYBOX,
+        command: ['cat', '/run/secrets/mcpp-s-tricky'],
+        secrets: [{ source: 'mcpp-s-tricky', type: 'mount' }],
+        detach: false,
+        remove: true,
+      });
+      assert.equal(run.isError, undefined, textOf(run));
+      assert.equal(run.structuredContent!.output, '********');
+      assert.ok(!textOf(run).includes(tricky), textOf(run));
+      const wire = JSON.stringify(run);
+      assert.ok(!wire.includes(tricky.split('\n')[0]!), `the secret's first line leaked: ${wire}`);
+    } finally {
+      await tool('podman_secret_rm', { secret: 'mcpp-s-tricky' });
+    }
+  });
+
+  it('keeps answering after remembering values made of JSON syntax', async () => {
+    // The issue's call: the compose file need not exist (or be readable) for the variable to be remembered.
+    await tool('podman_compose_ps', { file: '/nonexistent.yml', variables: { X_TOKEN: 'e":"' } });
+    const created = await tool('podman_secret_create', { name: 'mcpp-s-json', value: '","x":{' });
+    assert.equal(created.isError, undefined, textOf(created));
+    try {
+      for (const name of ['podman_ps', 'podman_info', 'podman_secret_list']) {
+        const res = await tool(name, {});
+        assert.equal(res.isError, undefined, `${name}: ${textOf(res)}`);
+        assert.equal(typeof res.structuredContent, 'object', name);
+      }
+    } finally {
+      await tool('podman_secret_rm', { secret: 'mcpp-s-json' });
+    }
+  });
+
+  it('masks the password of a URL in any env value when inspecting a container', async () => {
+    const run = await tool('podman_run', {
+      image: BUSYBOX,
+      name: 'mcpp-secret-url',
+      command: ['sleep', '300'],
+      env: ['DATABASE_URL=postgres://u:pass-for-url@h/db', 'PLAIN=keep'],
+    });
+    assert.equal(run.isError, undefined, textOf(run));
+    try {
+      const inspect = await tool('podman_inspect', { container: 'mcpp-secret-url' });
+      assert.equal(inspect.isError, undefined, textOf(inspect));
+      const env: string[] = inspect.structuredContent!.container.Config.Env;
+      assert.ok(env.includes('DATABASE_URL=postgres://u:********@h/db'), env.join(' '));
+      assert.ok(env.includes('PLAIN=keep'));
+      assert.ok(inspect.structuredContent!.redacted.includes('Config.Env.DATABASE_URL'));
+      assert.ok(!JSON.stringify(inspect).includes('pass-for-url'), 'the URL password leaked');
+    } finally {
+      await tool('podman_rm', { containers: ['mcpp-secret-url'], force: true, timeout: 0 });
+    }
+  });
+
   it('removes secrets', async () => {
     for (const name of ['mcpp-s-value', 'mcpp-s-file']) {
       const removed = await tool('podman_secret_rm', { secret: name });

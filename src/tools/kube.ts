@@ -6,7 +6,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, checkedVolumeOptions } from './bind-roots.js';
-import { looksSecret, MASK, type Redactor } from './redact.js';
+import type { Redactor } from './redact.js';
 import { table } from './render.js';
 import { objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
@@ -57,7 +57,8 @@ const generate = defineTool({
 
 /**
  * Podman writes a container's env into the YAML in clear, API keys included: values whose names
- * look secret are masked, as podman_inspect masks them. The YAML is rewritten only when one was.
+ * look secret, and URL user-info in any value, are masked as podman_inspect masks them. The YAML
+ * is rewritten only when one was.
  */
 function maskSecretEnv(yaml: string, redactor: Redactor): { yaml: string; redacted: string[] } {
   if (!redactor.enabled) return { yaml, redacted: [] };
@@ -68,9 +69,11 @@ function maskSecretEnv(yaml: string, redactor: Redactor): { yaml: string; redact
       Pair(_, pair) {
         if (!isScalar(pair.key) || pair.key.value !== 'env' || !isSeq(pair.value)) return;
         for (const item of pair.value.items) {
-          const name = isMap(item) ? String(item.get('name') ?? '') : '';
-          if (isMap(item) && item.has('value') && looksSecret(name)) {
-            item.set('value', MASK);
+          if (!isMap(item) || !item.has('value')) continue;
+          const name = String(item.get('name') ?? '');
+          const value = redactor.maskedEnvValue(name, String(item.get('value') ?? ''));
+          if (value !== undefined) {
+            item.set('value', value);
             redacted.push(`env.${name}`);
           }
         }

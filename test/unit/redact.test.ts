@@ -93,4 +93,50 @@ describe('Redactor', () => {
     });
     assert.equal(r.maskValuesIn(inspected, env, []), inspected);
   });
+
+  it('masks URL user-info in any env value, whatever the name, and lists the key', () => {
+    const r = new Redactor(true);
+    const { env, masked } = r.maskEnvList([
+      'DATABASE_URL=postgres://u:pass@h/db',
+      'MIRROR=https://ghp_tok123@github.com/o/r.git',
+      'ODD=mysql://admin:p@ss:w0rd@db:3306/x?ssl=1',
+      'TWO=redis://a:one@h1,redis://b:two@h2',
+      'PLAIN=https://example.com/a@b',
+      'MAIL=user@example.com',
+    ]);
+    assert.deepEqual(env, [
+      `DATABASE_URL=postgres://u:${MASK}@h/db`,
+      `MIRROR=https://${MASK}@github.com/o/r.git`,
+      `ODD=mysql://admin:${MASK}@db:3306/x?ssl=1`,
+      `TWO=redis://a:${MASK}@h1,redis://b:${MASK}@h2`,
+      'PLAIN=https://example.com/a@b',
+      'MAIL=user@example.com',
+    ]);
+    assert.deepEqual(masked, ['DATABASE_URL', 'MIRROR', 'ODD', 'TWO']);
+    assert.deepEqual(r.maskEnvMap({ DATABASE_URL: 'postgres://u:pass@h/db', HOME: '/root' }), {
+      env: { DATABASE_URL: `postgres://u:${MASK}@h/db`, HOME: '/root' },
+      masked: ['DATABASE_URL'],
+    });
+    assert.equal(new Redactor(false).maskedEnvValue('DATABASE_URL', 'postgres://u:pass@h/db'), undefined);
+  });
+
+  it('scrubs by walking the structure: multi-line, quoted and JSON-syntax values, keys too', () => {
+    const r = new Redactor(true);
+    const multi = 'line one\nline "two"';
+    r.remember(multi);
+    r.remember('e":"');
+    const result = { output: `before ${multi} after`, [multi]: 'a key', nested: [{ s: 'x e":" y' }], n: 2 };
+    const scrubbed = r.scrubDeep(result);
+    assert.deepEqual(scrubbed, {
+      output: `before ${MASK} after`,
+      [MASK]: 'a key',
+      nested: [{ s: `x ${MASK} y` }],
+      n: 2,
+    });
+    assert.ok(!JSON.stringify(scrubbed).includes('line one'));
+    // Plain text is scrubbed as it is: the newline is a real one there.
+    assert.equal(r.scrub(`a ${multi} b`), `a ${MASK} b`);
+    // The result of an error's toJSON is what is walked, as JSON.stringify would send it.
+    assert.deepEqual(r.scrubDeep({ when: { toJSON: () => `at ${multi}` } }), { when: `at ${MASK}` });
+  });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,15 +41,25 @@ describe('image build, tag, push, history and prune against a real Podman and lo
   let server: StdioServer;
   let registry: TestRegistry;
   let authRegistry: TestRegistry;
+  let decoy: DecoyRegistry;
 
   before(async () => {
     podman = await startPodman();
     await ensureBusybox();
     registry = await startRegistry();
     authRegistry = await startRegistry({ auth: { username: REGISTRY_USER, password: REGISTRY_PASSWORD } });
+    // Each credential may go only to the registry it is for; a fake registry gets none of them.
+    decoy = await startDecoyRegistry();
+    const bindings = ['PASSWORD', 'WRONG', 'UNSET'].map(
+      (n) => `MCP_PODMAN_REGISTRY_${n}=${authRegistry.host}`,
+    );
+    bindings.push(`secret:mcpp-registry-password=${authRegistry.host}`);
+    bindings.push(`secret:mcpp-no-such-secret=${authRegistry.host}`);
     server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
       MCP_PODMAN_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
       MCP_PODMAN_REGISTRY_WRONG: WRONG_PASSWORD,
+      MCP_PODMAN_REGISTRY_UNBOUND: REGISTRY_PASSWORD,
+      MCP_PODMAN_CREDENTIAL_REGISTRIES: bindings.join(';'),
       // Build contexts are host folders: the tests' temp folders are shared, nothing else.
       MCP_PODMAN_BIND_ROOTS: tmpdir(),
     });
@@ -66,6 +77,7 @@ describe('image build, tag, push, history and prune against a real Podman and lo
       await podman.client.call('DELETE', `/libpod/images/${encodeURIComponent(name)}`).catch(() => undefined);
     await registry?.stop();
     await authRegistry?.stop();
+    await decoy?.stop();
     await podman.stop();
     assert.equal(leftovers, 0, 'tests must remove every container they create');
     assert.equal(building, 0, 'Podman must remove the working containers of cancelled builds');
@@ -412,6 +424,64 @@ describe('image build, tag, push, history and prune against a real Podman and lo
     }
   });
 
+  it('refuses to send a credential to a registry it is not bound to, and that registry sees no login', async () => {
+    const local = `${PREFIX}/decoy:1`;
+    const tagged = await call(server.client, 'podman_tag', { image: BUSYBOX, target: local });
+    assert.equal(tagged.isError, undefined, textOf(tagged));
+    const seen: string[] = [];
+    try {
+      const attempts: [Record<string, unknown>, RegExp][] = [
+        // The operator's password, bound to authRegistry, sent to another port of the same host.
+        [
+          { destination: `${decoy.host}/mcpp-images/decoy:1`, passwordEnv: 'MCP_PODMAN_REGISTRY_PASSWORD' },
+          /is for/,
+        ],
+        // A variable no binding names is sent nowhere, not even to a bound registry.
+        [
+          {
+            destination: `${authRegistry.host}/mcpp-images/decoy:1`,
+            passwordEnv: 'MCP_PODMAN_REGISTRY_UNBOUND',
+          },
+          /not bound/,
+        ],
+        [
+          { destination: `${decoy.host}/mcpp-images/decoy:1`, passwordSecret: 'mcpp-registry-password' },
+          /is for/,
+        ],
+      ];
+      for (const [attempt, message] of attempts) {
+        const { destination, ...reference } = attempt;
+        const result = await call(server.client, 'podman_push', {
+          image: local,
+          destination,
+          tlsVerify: false,
+          credentials: { username: REGISTRY_USER, ...reference },
+        });
+        seen.push(JSON.stringify(result));
+        assert.deepEqual(decoy.requests(), [], 'the decoy registry was contacted');
+        const error = errorOf(result);
+        assert.equal(error.code, 'FORBIDDEN', JSON.stringify(attempt));
+        assert.match(error.message, message);
+        assert.match(error.message, /registryCredentials/);
+      }
+      // A short name goes to docker.io, which no credential here is bound to.
+      const hub = errorOf(
+        await call(server.client, 'podman_push', {
+          image: local,
+          destination: 'mcpp-images/decoy:1',
+          credentials: { username: REGISTRY_USER, passwordEnv: 'MCP_PODMAN_REGISTRY_PASSWORD' },
+        }),
+      );
+      assert.equal(hub.code, 'FORBIDDEN');
+      assert.match(hub.message, /not for docker\.io/);
+      assert.deepEqual(decoy.requests(), [], 'the decoy registry was contacted');
+    } finally {
+      await call(server.client, 'podman_untag', { image: BUSYBOX, ref: local });
+    }
+    for (const text of [...seen, server.stderr()])
+      assert.ok(!text.includes(REGISTRY_PASSWORD), 'the password leaked');
+  });
+
   it('cancels a pull from a registry that never answers, and the server answers the next call', async () => {
     const sockets = new Set<Socket>();
     let connections = 0;
@@ -523,3 +593,30 @@ describe('image build, tag, push, history and prune against a real Podman and lo
     assert.equal(again.structuredContent!.count, 0);
   });
 });
+
+interface DecoyRegistry {
+  host: string;
+  /** Every request it got, with the Authorization header it carried (or none). */
+  requests(): { url: string; authorization?: string }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A registry that asks for a Basic login on every request and records what it receives: without
+ * the binding, Podman answers its challenge with the operator's password.
+ */
+async function startDecoyRegistry(): Promise<DecoyRegistry> {
+  const seen: { url: string; authorization?: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+    res.writeHead(401, { 'www-authenticate': 'Basic realm="decoy"', 'content-type': 'application/json' });
+    res.end('{"errors":[{"code":"UNAUTHORIZED","message":"login"}]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests: () => [...seen],
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { credentialBindings, loadConfig } from '../config/load.js';
 import { LOG_LEVELS } from '../config/schema.js';
 import { isMcpPodmanError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -62,6 +62,11 @@ program
   )
   .option('--allow-host-network', "let containers and pods use the host's network (off by default)")
   .option(
+    '--registry-credential <ref=hosts>',
+    'registries a push credential may go to: MCP_PODMAN_REGISTRY_X=quay.io,ghcr.io or secret:<name>=host; repeatable',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option(
     '--catalog <file>',
     'add a gateway catalog file (YAML/JSON, or an MCP registry server.json); repeatable',
     (v: string, prev: string[] = []) => [...prev, v],
@@ -92,6 +97,7 @@ program
       redact: opts.redact === false ? false : undefined,
       bindRoots: opts.bindRoots,
       allowHostNetwork: opts.allowHostNetwork,
+      registryCredentials: credentialBindings(opts.registryCredential?.join(';')),
       gateway: {
         catalogs: opts.catalog,
         builtinCatalog: opts.builtinCatalog === false ? false : undefined,

@@ -67,6 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
       enableAuth: booleanOf(env.ENABLE_AUTH),
     },
     bindRoots: commaList(env.MCP_PODMAN_BIND_ROOTS),
+    registryCredentials: credentialBindings(env.MCP_PODMAN_CREDENTIAL_REGISTRIES),
     allowHostNetwork: booleanOf(env.MCP_PODMAN_ALLOW_HOST_NETWORK),
   };
 }
@@ -77,6 +78,23 @@ function commaList(value: string | undefined): string[] | undefined {
     .map((s) => s.trim())
     .filter(Boolean);
   return list.length ? list : undefined;
+}
+
+/**
+ * Credential bindings written as "REF=host,host;REF=host" (the env form; a flag gives one
+ * "REF=host,host" each time). An entry without "=" keeps an empty list, which the schema refuses
+ * by name.
+ */
+export function credentialBindings(value: string | undefined): Record<string, string[]> | undefined {
+  const entries = (value ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry): [string, string[]] => {
+      const i = entry.indexOf('=');
+      return i < 0 ? [entry, []] : [entry.slice(0, i).trim(), commaList(entry.slice(i + 1)) ?? []];
+    });
+  return entries.length ? Object.fromEntries(entries) : undefined;
 }
 
 /** A malformed number stays a string, so the schema names the variable's field in its error. */

@@ -54,6 +54,29 @@ export const ConfigSchema = z
       .describe(
         'Host folders that tools and API requests may bind-mount into containers or build images from (env MCP_PODMAN_BIND_ROOTS, comma-separated; --bind-roots); none by default',
       ),
+    registryCredentials: z
+      .record(
+        z
+          .string()
+          .regex(
+            /^(MCP_PODMAN_REGISTRY_[A-Z0-9_]+|secret:[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/,
+            'must be an MCP_PODMAN_REGISTRY_* variable name or "secret:<Podman secret name>"',
+          ),
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(?:[a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\])(?::\d+)?$/,
+                'must be a registry host such as "quay.io" or "localhost:5000"',
+              ),
+          )
+          .min(1),
+      )
+      .default({})
+      .describe(
+        'Registries each push credential may be sent to: {"MCP_PODMAN_REGISTRY_X": ["quay.io"], "secret:name": [...]} (env MCP_PODMAN_CREDENTIAL_REGISTRIES as REF=host,host;REF=host; --registry-credential); a credential with no binding is sent nowhere',
+      ),
     gateway: z
       .object({
         id: z

@@ -6,6 +6,7 @@ import { jsonLines } from '../podman/streams.js';
 import { assertBindable, BUILD_CONTEXT } from './bind-roots.js';
 import { buildNetwork } from './host-network.js';
 import { imageNotFound, imagePath } from './images.js';
+import { assertCredentialBound, credentialedDestination } from './registry-credentials.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { envKey, imageRef, labelsRecord, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
@@ -184,12 +185,12 @@ const credentials = z
       )
       .optional()
       .describe(
-        'Name of an environment variable of the mcp-podman server holding the password; only MCP_PODMAN_REGISTRY_* names, so no other server variable can be sent to a registry',
+        'Name of an environment variable of the mcp-podman server holding the password; only MCP_PODMAN_REGISTRY_* names, so no other server variable can be sent to a registry, and only to the registries the operator bound it to',
       ),
     passwordSecret: objectRef
       .optional()
       .describe(
-        'Name of a Podman secret holding the password (needs a Podman that can reveal secrets: 4.5+)',
+        'Name of a Podman secret holding the password (needs a Podman that can reveal secrets: 4.5+); only for the registries the operator bound "secret:<name>" to',
       ),
   })
   .strict()
@@ -281,7 +282,8 @@ const push = defineTool({
   title: 'Push an image',
   description:
     'Push a local image to a registry. Credentials are given only by reference: a server environment variable ' +
-    '(passwordEnv) or a Podman secret (passwordSecret), never as text. Sends progress notifications; cancelling the ' +
+    '(passwordEnv) or a Podman secret (passwordSecret), never as text, and only to the registries the operator ' +
+    'bound that reference to (registryCredentials). Sends progress notifications; cancelling the ' +
     'call aborts the push. tlsVerify=false allows a plain-HTTP (local) registry.',
   toolset: 'images',
   input: z.object({
@@ -299,8 +301,17 @@ const push = defineTool({
   }),
   annotations: { ...DESTRUCTIVE, openWorldHint: true },
   async handler(args, ctx) {
+    const destination = args.credentials
+      ? credentialedDestination(args.image, args.destination)
+      : (args.destination ?? args.image);
+    if (args.credentials) {
+      assertCredentialBound({
+        creds: args.credentials,
+        destination,
+        bindings: ctx.config.registryCredentials,
+      });
+    }
     const client = await ctx.podman();
-    const destination = args.destination ?? args.image;
     const auth = args.credentials ? await registryAuth(client, args.credentials, ctx) : undefined;
     const res = await client.request('POST', imagePath(args.image, '/push'), {
       query: { destination, tlsVerify: args.tlsVerify, quiet: false },

@@ -4,6 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { serviceSecretName } from '../src/api/services/labels.js';
+import { deleteSecrets, putSecret, secretName } from '../src/gateway/mount-secrets.js';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
 import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
@@ -219,6 +221,70 @@ describe('secret tools against a real Podman: values never leave the server', ()
     } finally {
       await tool('podman_rm', { containers: ['mcpp-secret-url'], force: true, timeout: 0 });
     }
+  });
+
+  it("refuses a gateway mount's and a service's secrets to every client path, by name, id or label", async () => {
+    const token = `mount-token-${randomBytes(8).toString('hex')}`;
+    // Made exactly as a gateway mount and a service store their secret env.
+    const mountSecret = secretName('gw-attack', 'tok', 'API_TOKEN');
+    const serviceSecret = serviceSecretName('attack', 'API_TOKEN');
+    // The label alone marks it too, whatever its name.
+    const labelled = 'mcpp-s-labelled';
+    const ours = [mountSecret, serviceSecret, labelled];
+    for (const name of ours) await putSecret(podman.client, name, token);
+    const idOf = async (name: string) =>
+      (await podman.client.json<{ ID: string }>('GET', `/libpod/secrets/${name}/json`)).ID;
+    const containersBefore = (
+      await podman.client.json<unknown[]>('GET', '/libpod/containers/json', { query: { all: true } })
+    ).length;
+    const results: string[] = [];
+    try {
+      const mountId = await idOf(mountSecret);
+      for (const ref of [...ours, mountId, mountId.slice(0, 12)]) {
+        for (const type of ['mount', 'env'] as const) {
+          const run = await call(server.client, 'podman_run', {
+            image: BUSYBOX,
+            command: ['sh', '-c', 'cat /run/secrets/* 2>/dev/null; echo "$STOLEN"'],
+            secrets: [{ source: ref, type, target: type === 'env' ? 'STOLEN' : undefined }],
+            detach: false,
+            remove: true,
+          });
+          results.push(JSON.stringify(run));
+          const error = errorOf(run);
+          assert.equal(error.code, 'FORBIDDEN', `${ref} ${type}: ${textOf(run)}`);
+          assert.match(error.message, /podman_secret_create/);
+        }
+      }
+      const kube = await call(server.client, 'podman_kube_play', {
+        yaml: [
+          'apiVersion: v1',
+          'kind: Pod',
+          'metadata: {name: mcpp-steal}',
+          'spec:',
+          '  containers:',
+          `  - {name: c, image: ${BUSYBOX}, command: [sh, -c, 'echo $STOLEN'],`,
+          `     env: [{name: STOLEN, valueFrom: {secretKeyRef: {name: ${mountSecret}, key: API_TOKEN}}}]}`,
+          '',
+        ].join('\n'),
+      });
+      results.push(JSON.stringify(kube));
+      assert.equal(errorOf(kube).code, 'FORBIDDEN', textOf(kube));
+      const rm = await call(server.client, 'podman_secret_rm', { secret: mountSecret });
+      assert.equal(errorOf(rm).code, 'FORBIDDEN');
+      const squat = await call(server.client, 'podman_secret_create', {
+        name: 'mcp-podman-x',
+        value: 'v-value',
+      });
+      assert.equal(errorOf(squat).code, 'FORBIDDEN');
+      const after = (
+        await podman.client.json<unknown[]>('GET', '/libpod/containers/json', { query: { all: true } })
+      ).length;
+      assert.equal(after, containersBefore, 'a refused call creates no container');
+      assert.equal(await idOf(mountSecret), mountId, 'the mount secret is still there');
+    } finally {
+      await deleteSecrets(podman.client, ours);
+    }
+    for (const text of results) assert.ok(!text.includes(token), `the mount's token leaked: ${text}`);
   });
 
   it('removes secrets', async () => {

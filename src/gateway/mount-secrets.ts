@@ -1,5 +1,6 @@
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
+import { RESERVED_SECRET_LABEL } from '../tools/reserved-secrets.js';
 
 /**
  * Podman secrets that carry a mount's secret env values. The value goes to Podman once and reaches
@@ -13,7 +14,8 @@ export function secretName(gatewayId: string, prefix: string, variable: string, 
 export async function putSecret(client: PodmanClient, name: string, value: string): Promise<void> {
   await client.call('DELETE', `/libpod/secrets/${encodeURIComponent(name)}`, { okStatuses: [404] });
   await client.call('POST', '/libpod/secrets/create', {
-    query: { name, driver: 'file', labels: MANAGED_LABELS },
+    // The label marks it as mcp-podman's own, which no client may hand to a container.
+    query: { name, driver: 'file', labels: { ...MANAGED_LABELS, [RESERVED_SECRET_LABEL]: 'true' } },
     body: value,
     headers: { 'content-type': 'text/plain' },
   });

@@ -7,6 +7,7 @@ import { assertBindable } from './bind-roots.js';
 import { assertNetworkAllowed } from './host-network.js';
 import { libpodObject } from './libpod-object.js';
 import { shortId, table, truncationNote } from './render.js';
+import { assertClientSecrets } from './reserved-secrets.js';
 import {
   containerRef,
   envEntry,
@@ -346,6 +347,11 @@ const run = defineTool({
     assertNetworkAllowed(args.network, ctx.config.allowHostNetwork, 'This container');
     const volumes = await bindableVolumes(args.volumes, ctx.config.bindRoots);
     const client = await ctx.podman();
+    await assertClientSecrets(
+      client,
+      args.secrets.map((s) => s.source),
+      ctx.signal,
+    );
     for (const s of args.secrets) if (s.type === 'env' && !s.target) s.target = s.source;
     // With detach=false we read the logs after the exit, so Podman must not remove it first.
     const spec = specFor({ ...args, volumes, remove: args.detach ? args.remove : false });

@@ -8,6 +8,7 @@ import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, checkedVolumeOptions } from './bind-roots.js';
 import type { Redactor } from './redact.js';
 import { table } from './render.js';
+import { assertClientSecrets, kubeSecretRefs } from './reserved-secrets.js';
 import { objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
 
@@ -419,6 +420,11 @@ const play = defineTool({
     await checkHostAccess(docs, ctx.config.bindRoots);
     const targets = targetsOf(docs);
     const client = await ctx.podman();
+    await assertClientSecrets(
+      client,
+      [...targets.secrets, ...kubeSecretRefs(docs.map((d) => d.value))],
+      ctx.signal,
+    );
     const before = await existing(client, ctx.signal);
     await ctx.progress(0, 2, 'Playing the YAML');
     let report: PlayReport;
@@ -500,6 +506,7 @@ const down = defineTool({
   async handler(args, ctx) {
     const docs = await readDocs(args, ctx);
     const client = await ctx.podman();
+    await assertClientSecrets(client, targetsOf(docs).secrets, ctx.signal);
     const removed = await removeTargets(client, targetsOf(docs));
     const total = removed.pods.length + removed.volumes.length + removed.secrets.length;
     if (total === 0 && removed.failures.length) {

@@ -5,6 +5,7 @@ import { MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, READS } from './bind-roots.js';
 import { libpodObject } from './libpod-object.js';
 import { table, truncationNote } from './render.js';
+import { assertClientSecrets, assertNotReservedName } from './reserved-secrets.js';
 import { filtersOf, labelsRecord, objectName, objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolDef } from './types.js';
 
@@ -98,6 +99,7 @@ const create = defineTool({
   }),
   annotations: MUTATING,
   async handler(args, ctx) {
+    assertNotReservedName([args.name]);
     if ((args.value === undefined) === (args.filePath === undefined)) {
       throw new McpPodmanError('INVALID_PARAMS', 'Give exactly one of value or filePath.');
     }
@@ -217,6 +219,8 @@ const rm = defineTool({
   annotations: DESTRUCTIVE,
   async handler(args, ctx) {
     const client = await ctx.podman();
+    // Removing a mount's or a service's secret would break it for its owner.
+    await assertClientSecrets(client, [args.secret], ctx.signal);
     await client.call('DELETE', secretPath(args.secret), {
       signal: ctx.signal,
       notFound: secretNotFound(args.secret),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -377,6 +378,76 @@ describe('compose tools over stdio against a real Podman', () => {
       await assertNothingOf('cmpclash');
     } finally {
       await call(server.client, 'podman_rm', { containers: ['cmpclash-web-1'], force: true, timeout: 0 });
+    }
+  });
+
+  it('reads compose files and .env only under the bind roots, and server environment names only when allowed', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mcpp-compose-root-'));
+    const outside = await mkdtemp(join(tmpdir(), 'mcpp-compose-outside-'));
+    // Lowercase hex: each would be a valid project name, which ps prints.
+    const leak = `leak${randomBytes(6).toString('hex')}`;
+    const apiKey = `sk-${randomBytes(8).toString('hex')}`;
+    await writeFile(join(outside, 'secret.env'), `LEAK=${leak}\n`);
+    await mkdir(join(root, 'dotenv'));
+    await writeFile(
+      join(root, 'dotenv/compose.yml'),
+      `name: \${LEAK:-cmpsafe}\nservices:\n  app:\n    image: ${BUSYBOX}\n    command: [sleep, "100000"]\n`,
+    );
+    await symlink(join(outside, 'secret.env'), join(root, 'dotenv/.env'));
+    await mkdir(join(root, 'env'));
+    await writeFile(
+      join(root, 'env/key.yml'),
+      `name: \${OPENAI_API_KEY:-cmpnokey}\nservices:\n  app:\n    image: ${BUSYBOX}\n`,
+    );
+    await writeFile(
+      join(root, 'env/tag.yml'),
+      `name: \${APP_TAG:-cmpnotag}\nservices:\n  app:\n    image: ${BUSYBOX}\n`,
+    );
+    const env = { MCP_PODMAN_BIND_ROOTS: root, OPENAI_API_KEY: apiKey, APP_TAG: 'cmpallowed' };
+    const args = ['--socket-path', podman.socketPath, '--log-level', 'warn'];
+    const rooted = await connectStdio(args, env);
+    const allowing = await connectStdio([...args, '--compose-env', 'APP_TAG'], env);
+    try {
+      // A .env that is a symlink to a host file outside the roots: refused, its values nowhere.
+      for (const tool of ['podman_compose_up', 'podman_compose_ps', 'podman_compose_down']) {
+        const res = await call(rooted.client, tool, { file: join(root, 'dotenv/compose.yml') });
+        assert.equal(errorOf(res).code, 'FORBIDDEN', `${tool}: ${textOf(res)}`);
+        assert.match(errorOf(res).message, /\.env/);
+        assert.ok(!JSON.stringify(res).includes(leak), JSON.stringify(res));
+      }
+      await assertNothingOf(leak);
+      await assertNothingOf('cmpsafe');
+
+      // A compose file outside the roots: one answer whether it exists or not, before it is read.
+      const answers = new Set<string>();
+      for (const file of [
+        join(outside, 'secret.env'),
+        join(outside, 'absent.yml'),
+        join(root, 'dotenv/.env'),
+      ]) {
+        const error = errorOf(await call(rooted.client, 'podman_compose_ps', { file }));
+        assert.equal(error.code, 'FORBIDDEN', error.message);
+        assert.ok(!error.message.includes(leak));
+        answers.add(error.message.replace(file, '<file>'));
+      }
+      assert.equal(answers.size, 1, [...answers].join('\n'));
+
+      // The server's environment is not the compose file's to read, unless the operator names a variable.
+      const projectOf = async (server: StdioServer, file: string) => {
+        const res = await call(server.client, 'podman_compose_ps', { file: join(root, file) });
+        assert.equal(res.isError, undefined, textOf(res));
+        assert.ok(!JSON.stringify(res).includes(apiKey), JSON.stringify(res));
+        return res.structuredContent!.project;
+      };
+      assert.equal(await projectOf(rooted, 'env/key.yml'), 'cmpnokey');
+      assert.equal(await projectOf(rooted, 'env/tag.yml'), 'cmpnotag');
+      assert.equal(await projectOf(allowing, 'env/key.yml'), 'cmpnokey');
+      assert.equal(await projectOf(allowing, 'env/tag.yml'), 'cmpallowed');
+    } finally {
+      await rooted.close();
+      await allowing.close();
+      await rm(root, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
     }
   });
 

@@ -163,7 +163,11 @@ describe('finding Podman: flags, CONTAINER_HOST, the embedded service, and the n
       podman_compose_down: { file: composeFile },
       podman_compose_ps: { project_name: 'mcpp-absent' },
     };
-    const server = await connectStdio(['--socket-path', missing, '--no-embedded', '--log-level', 'error']);
+    // The compose file is read only under the bind roots, before Podman is asked.
+    const server = await connectStdio([
+      ...['--socket-path', missing, '--no-embedded', '--log-level', 'error'],
+      ...['--bind-roots', podman.dir],
+    ]);
     try {
       const { tools } = await server.client.listTools();
       const podmanTools = tools.filter((t) => t.name.startsWith('podman_'));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,8 @@ const KUBE_NETWORK = 'podman-default-kube-network';
 describe('kube, events and disk usage tools over stdio against a real Podman', () => {
   let podman: TestPodman;
   let server: StdioServer;
+  /** Shares `dir`: kube files are read only under the bind roots. */
+  let rooted: StdioServer;
   let dir: string;
   let kubeNetworkExisted = false;
 
@@ -34,12 +36,21 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
     await ensureBusybox();
     server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn']);
     dir = await mkdtemp(join(tmpdir(), 'mcp-podman-kube-'));
+    rooted = await connectStdio([
+      '--socket-path',
+      podman.socketPath,
+      '--log-level',
+      'warn',
+      '--bind-roots',
+      dir,
+    ]);
     const networks = await podman.client.json<{ name: string }[]>('GET', '/libpod/networks/json');
     kubeNetworkExisted = networks.some((n) => n.name === KUBE_NETWORK);
   });
 
   after(async () => {
     await server?.close();
+    await rooted?.close();
     const leftovers = await podman.sweep();
     if (!kubeNetworkExisted)
       await podman.client.call('DELETE', `/libpod/networks/${KUBE_NETWORK}`).catch(() => undefined);
@@ -126,7 +137,7 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
           '        persistentVolumeClaim:\n          claimName: kubedata',
       ].join('\n---\n'),
     );
-    const played = await call(server.client, 'podman_kube_play', { file });
+    const played = await call(rooted.client, 'podman_kube_play', { file });
     assert.equal(played.isError, undefined, textOf(played));
     assert.deepEqual(played.structuredContent!.volumes, ['kubedata']);
     assert.deepEqual(played.structuredContent!.secrets, ['kubesecret']);
@@ -138,12 +149,49 @@ describe('kube, events and disk usage tools over stdio against a real Podman', (
     );
     assert.equal(volume.Labels['io.mcp-podman.managed'], 'true');
 
-    const down = await call(server.client, 'podman_kube_down', { file });
+    const down = await call(rooted.client, 'podman_kube_down', { file });
     assert.equal(down.isError, undefined, textOf(down));
     assert.equal((down.structuredContent!.pods as string[]).length, 1);
     assert.deepEqual(down.structuredContent!.volumes, ['kubedata']);
     assert.deepEqual(down.structuredContent!.secrets, ['kubesecret']);
     assert.deepEqual(await inventory(), { pods: [], containers: [], volumes: [], secrets: [] });
+  });
+
+  it('reads a kube file only under the bind roots, with one answer whatever lies outside', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'mcp-podman-kube-outside-'));
+    const hostYaml = join(outside, 'host-secret.yaml');
+    await writeFile(
+      hostYaml,
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: hostleakname\ndata:\n  token: aG9zdC1zZWNyZXQtdmFsdWU=\n',
+    );
+    await symlink(hostYaml, join(dir, 'linked.yaml'));
+    await symlink(join(outside, 'absent.yaml'), join(dir, 'dangling.yaml'));
+    const before = await inventory();
+    try {
+      const answers = new Set<string>();
+      for (const file of [
+        hostYaml,
+        join(outside, 'absent.yaml'),
+        join(dir, 'linked.yaml'),
+        join(dir, 'dangling.yaml'),
+      ]) {
+        for (const tool of ['podman_kube_play', 'podman_kube_down']) {
+          const res = await call(rooted.client, tool, { file });
+          const error = errorOf(res);
+          assert.equal(error.code, 'FORBIDDEN', `${tool} ${file}: ${error.message}`);
+          assert.ok(!/hostleakname|Secret|aG9zdC/.test(JSON.stringify(res)), JSON.stringify(res));
+          answers.add(error.message.replace(file, '<file>'));
+        }
+      }
+      assert.equal(answers.size, 1, [...answers].join('\n'));
+      // Without bind roots no host file is read at all; the YAML itself still plays.
+      const unrooted = errorOf(await call(server.client, 'podman_kube_play', { file: hostYaml }));
+      assert.equal(unrooted.code, 'FORBIDDEN');
+      assert.match(unrooted.message, /shares no host folders.*give the YAML itself/i);
+      assert.deepEqual(await inventory(), before);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 
   it('refuses YAML that is not Kubernetes before Podman sees it, creating nothing', async () => {

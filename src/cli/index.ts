@@ -67,6 +67,11 @@ program
     (v: string, prev: string[] = []) => [...prev, v],
   )
   .option(
+    '--compose-env <names>',
+    'server environment variables compose files may interpolate (comma-separated; none by default)',
+    list,
+  )
+  .option(
     '--catalog <file>',
     'add a gateway catalog file (YAML/JSON, or an MCP registry server.json); repeatable',
     (v: string, prev: string[] = []) => [...prev, v],
@@ -98,6 +103,7 @@ program
       bindRoots: opts.bindRoots,
       allowHostNetwork: opts.allowHostNetwork,
       registryCredentials: credentialBindings(opts.registryCredential?.join(';')),
+      composeEnv: opts.composeEnv,
       gateway: {
         catalogs: opts.catalog,
         builtinCatalog: opts.builtinCatalog === false ? false : undefined,

@@ -68,6 +68,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
     },
     bindRoots: commaList(env.MCP_PODMAN_BIND_ROOTS),
     registryCredentials: credentialBindings(env.MCP_PODMAN_CREDENTIAL_REGISTRIES),
+    composeEnv: commaList(env.MCP_PODMAN_COMPOSE_ENV),
     allowHostNetwork: booleanOf(env.MCP_PODMAN_ALLOW_HOST_NETWORK),
   };
 }

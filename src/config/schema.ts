@@ -77,6 +77,17 @@ export const ConfigSchema = z
       .describe(
         'Registries each push credential may be sent to: {"MCP_PODMAN_REGISTRY_X": ["quay.io"], "secret:name": [...]} (env MCP_PODMAN_CREDENTIAL_REGISTRIES as REF=host,host;REF=host; --registry-credential); a credential with no binding is sent nowhere',
       ),
+    composeEnv: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+          .refine((name) => !name.startsWith('MCP_PODMAN_'), "must not be one of the server's own settings"),
+      )
+      .default([])
+      .describe(
+        `Names of the server's environment variables that compose files may interpolate as \${VAR} (env MCP_PODMAN_COMPOSE_ENV, comma-separated; --compose-env); none by default`,
+      ),
     gateway: z
       .object({
         id: z

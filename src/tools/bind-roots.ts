@@ -55,7 +55,7 @@ export async function assertBindable(
       );
     }
     const real = await realHostPath(path, where);
-    if (!realRoots.some((root) => real === root || real.startsWith(root === '/' ? '/' : `${root}/`))) {
+    if (!realRoots.some((root) => underRoot(real, root))) {
       throw new McpPodmanError(
         'FORBIDDEN',
         `${where} ${use.action} host path ${path}${real !== path ? ` (really ${real})` : ''}, which is outside the ` +
@@ -96,7 +96,12 @@ async function realHostPath(path: string, where: string): Promise<string> {
   }
 }
 
-function capitalized(text: string): string {
+/** Whether `path` is `root` or lies below it (both absolute and normalized). */
+export function underRoot(path: string, root: string): boolean {
+  return path === root || path.startsWith(root === '/' ? '/' : `${root}/`);
+}
+
+export function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, parseAllDocuments, stringify, visit } from 'yaml';
 import { z } from 'zod';
@@ -6,6 +5,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, checkedVolumeOptions } from './bind-roots.js';
+import { readHostFile } from './host-file.js';
 import type { Redactor } from './redact.js';
 import { table } from './render.js';
 import { assertClientSecrets, kubeSecretRefs } from './reserved-secrets.js';
@@ -135,20 +135,18 @@ interface Targets {
   secrets: string[];
 }
 
-async function readInput(args: z.infer<typeof yamlInput>): Promise<string> {
+/** The call's yaml, or its file read under the bind roots (a host YAML is the client's only there). */
+async function readInput(args: z.infer<typeof yamlInput>, ctx: ToolContext): Promise<string> {
   if ((args.yaml === undefined) === (args.file === undefined)) {
     throw new McpPodmanError('INVALID_PARAMS', 'Give exactly one of yaml (the text) or file (a path).');
   }
   if (args.yaml !== undefined) return args.yaml;
   const path = isAbsolute(args.file!) ? args.file! : resolve(process.cwd(), args.file!);
-  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new McpPodmanError(
-      'INVALID_PARAMS',
-      `Cannot read ${path} (${err.code ?? err.message}). Check the path.`,
-    );
+  const read = await readHostFile(path, ctx.config.bindRoots, 'This kube call', {
+    instead: 'give the YAML itself (yaml)',
+    maxBytes: MAX_YAML,
   });
-  if (text.length > MAX_YAML) throw new McpPodmanError('INVALID_PARAMS', `${path} is larger than 1 MiB.`);
-  return text;
+  return read.text;
 }
 
 /**
@@ -314,7 +312,7 @@ function labelled(docs: KubeDoc[]): string {
 
 /** The checked documents of a call's yaml or file; their secret values are remembered first. */
 async function readDocs(args: z.infer<typeof yamlInput>, ctx: ToolContext): Promise<KubeDoc[]> {
-  const docs = parseKube(await readInput(args));
+  const docs = parseKube(await readInput(args, ctx));
   rememberSecrets(docs, ctx);
   return docs;
 }

@@ -115,20 +115,22 @@ describe('compose profiles and volumes (loadProject reads files only)', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('runs a profiled service only when one of its profiles is enabled, by argument or COMPOSE_PROFILES', async () => {
-    assert.deepEqual((await loadProject({ bindRoots: [], file: file() })).order, ['web']);
-    assert.deepEqual((await loadProject({ bindRoots: [], file: file(), profiles: ['dev'] })).order, [
-      'web',
-      'debug',
-    ]);
+    assert.deepEqual((await loadProject({ bindRoots: [dir], composeEnv: [], file: file() })).order, ['web']);
+    assert.deepEqual(
+      (await loadProject({ bindRoots: [dir], composeEnv: [], file: file(), profiles: ['dev'] })).order,
+      ['web', 'debug'],
+    );
     const byVariable = await loadProject({
-      bindRoots: [],
+      bindRoots: [dir],
+      composeEnv: [],
       file: file(),
       variables: { COMPOSE_PROFILES: 'x, debug' },
     });
     assert.deepEqual(byVariable.order, ['web', 'debug']);
     // The argument wins over the variable, as compose's --profile does.
     const both = await loadProject({
-      bindRoots: [],
+      bindRoots: [dir],
+      composeEnv: [],
       file: file(),
       profiles: [],
       variables: { COMPOSE_PROFILES: 'debug' },
@@ -137,7 +139,7 @@ describe('compose profiles and volumes (loadProject reads files only)', () => {
   });
 
   it('makes anonymous volumes of "/path" and a long volume without source; a short bind may be created', async () => {
-    const web = (await loadProject({ bindRoots: [], file: file() })).services.web!;
+    const web = (await loadProject({ bindRoots: [dir], composeEnv: [], file: file() })).services.web!;
     assert.deepEqual(web.volumes, [
       { destination: '/cache', options: [] },
       { destination: '/more', options: ['nocopy'] },
@@ -152,13 +154,16 @@ describe('compose profiles and volumes (loadProject reads files only)', () => {
       strict,
       'services:\n  web:\n    image: busybox\n    volumes: [{type: bind, source: ./absent, target: /a}]\n',
     );
-    await assert.rejects(loadProject({ bindRoots: [], file: strict }), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'INVALID_PARAMS');
-      assert.match(
-        err.message,
-        /volumes\[0\]\.source: ".*absent" does not exist; create it, or set bind\.create_host_path: true/,
-      );
-      return true;
-    });
+    await assert.rejects(
+      loadProject({ bindRoots: [dir], composeEnv: [], file: strict }),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'INVALID_PARAMS');
+        assert.match(
+          err.message,
+          /volumes\[0\]\.source: ".*absent" does not exist; create it, or set bind\.create_host_path: true/,
+        );
+        return true;
+      },
+    );
   });
 });

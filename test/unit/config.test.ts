@@ -39,6 +39,15 @@ describe('parseConfig', () => {
     assert.equal(config.toolsets, undefined);
   });
 
+  it('lets compose files read no server environment variable unless the operator names it', async () => {
+    assert.deepEqual(parseConfig({}).composeEnv, []);
+    const config = await loadConfig({ env: { MCP_PODMAN_COMPOSE_ENV: 'APP_TAG, REGION' }, flags: {} });
+    assert.deepEqual(config.composeEnv, ['APP_TAG', 'REGION']);
+    const own = failure(() => parseConfig({ composeEnv: ['MCP_PODMAN_AUTH_TOKEN'] }));
+    assert.equal(own.code, 'INVALID_PARAMS');
+    assert.match(own.message, /composeEnv/);
+  });
+
   it('names every bad field with its path, under INVALID_PARAMS', () => {
     const err = failure(() =>
       parseConfig({

@@ -37,7 +37,7 @@ export const composeDown = defineTool({
   }),
   annotations: DESTRUCTIVE,
   async handler(args, ctx) {
-    const project = await projectNameFromFile(loadOptionsOf(args, ctx.redactor, ctx.config.bindRoots));
+    const project = await projectNameFromFile(loadOptionsOf(args, ctx.redactor, ctx.config));
     const client = await ctx.podman();
     const filters = projectFilter(project);
     const failures: string[] = [];

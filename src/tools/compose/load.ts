@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { McpPodmanError } from '../../errors.js';
+import { readHostFile } from '../host-file.js';
 import { startOrder } from './graph.js';
 import { type InterpolationResult, interpolateTree, parseEnvFile, type Variables } from './interpolate.js';
 import { refusalReason, unsupportedKeys } from './keys.js';
@@ -18,13 +18,23 @@ import { isMap, keyValues, Problems, scalarText, stringList } from './values.js'
 export interface LoadOptions {
   file: string;
   projectName?: string;
-  /** Variables given with the call; they win over the environment and the .env file. */
+  /** Variables given with the call; they win over the allowed environment and the .env file. */
   variables?: Record<string, string>;
   /** Profiles to enable; without them, COMPOSE_PROFILES (comma-separated) from the variables. */
   profiles?: string[];
-  /** The bind roots: env_file paths are host files read into containers, so they must lie under them. */
+  /**
+   * The bind roots: the compose file, its .env and its env_files are host files read for the
+   * client (into containers, even), so they must lie under them.
+   */
   bindRoots: string[];
+  /** The names of the server's environment variables the operator lets compose files interpolate. */
+  composeEnv: string[];
 }
+
+/** Who reads the compose file, .env and env_files, as refusals name it. */
+export const COMPOSE_READS = 'This compose call';
+/** What a client can do about a compose file outside the bind roots. */
+export const COMPOSE_INSTEAD = 'keep the compose project in a folder the operator shares';
 
 function invalid(file: string, problems: string[], hint: string): McpPodmanError {
   return new McpPodmanError(
@@ -40,9 +50,7 @@ function invalid(file: string, problems: string[], hint: string): McpPodmanError
  * unknown or cyclic dependencies, duplicate container names.
  */
 export async function loadProject(options: LoadOptions): Promise<ComposeProject> {
-  const file = composePath(options.file);
-  const dir = dirname(file);
-  const doc = await readComposeFile(file);
+  const { file, dir, doc } = await readComposeFile(options);
 
   const unsupported = unsupportedKeys(doc);
   if (unsupported.length) {
@@ -65,7 +73,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
     );
   }
 
-  const vars = await variablesFor(dir, options.variables);
+  const vars = await variablesFor(dir, options);
   const interpolation: InterpolationResult = { unset: new Set(), errors: [] };
   const resolved = interpolateTree(doc, vars, '', interpolation) as Record<string, unknown>;
   if (interpolation.errors.length) {
@@ -77,7 +85,7 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
   }
   const warnings = [...interpolation.unset].map((v) => `variable ${v} is not set; it was replaced by ""`);
 
-  const project = projectNameOf(resolved, dir, options.projectName);
+  const project = projectNameOf(resolved, dirname(file), options.projectName);
   const problems = new Problems();
   if (!isMap(resolved.services) || Object.keys(resolved.services).length === 0) {
     problems.add('services', 'must define at least one service');
@@ -146,22 +154,26 @@ export async function loadProject(options: LoadOptions): Promise<ComposeProject>
  */
 export async function projectNameFromFile(options: LoadOptions): Promise<string> {
   if (options.projectName) return options.projectName;
-  const file = composePath(options.file);
-  const doc = await readComposeFile(file);
+  const { file, dir, doc } = await readComposeFile(options);
   const out: InterpolationResult = { unset: new Set(), errors: [] };
-  const name = interpolateTree(doc.name, await variablesFor(dirname(file), options.variables), 'name', out);
+  const name = interpolateTree(doc.name, await variablesFor(dir, options), 'name', out);
   if (out.errors.length) throw invalid(file, out.errors, 'Set the variables, or pass project_name.');
   return projectNameOf({ name }, dirname(file));
 }
 
-async function readComposeFile(file: string): Promise<Record<string, unknown>> {
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new McpPodmanError(
-      'INVALID_PARAMS',
-      `Cannot read the compose file ${file} (${err.code ?? err.message}). Pass file= the path of an existing compose file.`,
-      { details: { file } },
-    );
-  });
+/**
+ * The compose file as given (for messages and the default project name), the real folder it lies
+ * in (relative paths in it and its .env resolve there) and its parsed content.
+ */
+async function readComposeFile(
+  options: LoadOptions,
+): Promise<{ file: string; dir: string; doc: Record<string, unknown> }> {
+  const file = composePath(options.file);
+  const read = await readHostFile(file, options.bindRoots, COMPOSE_READS, { instead: COMPOSE_INSTEAD });
+  return { file, dir: dirname(read.path), doc: parsedCompose(file, read.text) };
+}
+
+function parsedCompose(file: string, text: string): Record<string, unknown> {
   const doc = parseDocument(text, { merge: true, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
     throw invalid(
@@ -176,15 +188,31 @@ async function readComposeFile(file: string): Promise<Record<string, unknown>> {
   return value;
 }
 
-/** The .env file next to the compose file, then the environment, then the call's variables. */
-async function variablesFor(dir: string, given: Record<string, string> = {}): Promise<Variables> {
-  const dotenv = await readFile(join(dir, '.env'), 'utf8').catch(() => '');
-  const env = Object.fromEntries(
-    // The server's own settings (an auth token among them) are not the compose file's to read.
-    Object.entries(process.env).filter(([k]) => !k.startsWith('MCP_PODMAN_')),
+/**
+ * The .env file next to the compose file, then the server environment's allowed names, then the
+ * call's variables. The server's environment holds the operator's keys and tokens, which are not
+ * the compose file's to read: only names the operator lists (composeEnv) are, and any other
+ * ${VAR} reads as unset, whether the server has it or not.
+ */
+async function variablesFor(dir: string, options: LoadOptions): Promise<Variables> {
+  const dotenv = await readHostFile(join(dir, '.env'), options.bindRoots, `${COMPOSE_READS} (.env)`, {
+    instead: COMPOSE_INSTEAD,
+    optional: true,
+  });
+  return Object.assign(
+    // No prototype: a variable named like an Object method must read as unset, not as a function.
+    Object.create(null) as Variables,
+    parseEnvFile(dotenv?.text ?? '').values,
+    allowedEnvironment(options.composeEnv),
+    options.variables,
   );
-  // No prototype: a variable named like an Object method must read as unset, not as a function.
-  return Object.assign(Object.create(null) as Variables, parseEnvFile(dotenv).values, env, given);
+}
+
+/** The server environment's variables the operator allows compose files to read. */
+export function allowedEnvironment(names: string[]): Record<string, string> {
+  return Object.fromEntries(
+    names.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
+  );
 }
 
 /** The call's project_name, else the file's `name:`, else the directory's name, as compose does. */

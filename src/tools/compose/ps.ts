@@ -45,7 +45,7 @@ export const composePs = defineTool({
         'Give project_name, or the compose file (file) to derive it from.',
       );
     }
-    const options = loadOptionsOf(args, ctx.redactor, ctx.config.bindRoots);
+    const options = loadOptionsOf(args, ctx.redactor, ctx.config);
     const project = await projectNameFromFile(options);
     const client = await ctx.podman();
     const listed = await client.json<ListedContainer[]>('GET', '/libpod/containers/json', {

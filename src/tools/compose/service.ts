@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { assertBindable, READS } from '../bind-roots.js';
+import { readHostFile } from '../host-file.js';
 import { parseEnvFile, type Variables } from './interpolate.js';
 import type { BuildSpec, DependencyCondition, Healthcheck, ProjectObject, ServiceSpec } from './model.js';
 import { mounts, tmpfsMounts } from './mounts.js';
@@ -105,13 +104,16 @@ async function environment(
 ): Promise<Record<string, string>> {
   const env: Record<string, string> = Object.create(null);
   for (const file of stringList(raw.env_file, `${at}.env_file`, ctx.problems) ?? []) {
-    const [path] = await assertBindable([resolve(ctx.dir, file)], ctx.bindRoots, `${at}.env_file`, READS);
-    const text = await readFile(path!, 'utf8').catch(() => undefined);
-    if (text === undefined) {
-      ctx.problems.add(`${at}.env_file`, `cannot read "${path}"`);
+    const path = resolve(ctx.dir, file);
+    const read = await readHostFile(path, ctx.bindRoots, `${at}.env_file`, {
+      instead: 'set the values under environment',
+      optional: true,
+    });
+    if (read === undefined) {
+      ctx.problems.add(`${at}.env_file`, `there is no file "${path}"`);
       continue;
     }
-    const parsed = parseEnvFile(text);
+    const parsed = parseEnvFile(read.text);
     for (const e of parsed.errors) ctx.problems.add(`${at}.env_file (${path})`, e);
     Object.assign(env, parsed.values);
   }

@@ -43,7 +43,7 @@ export const composeUp = defineTool({
   // Replacing a changed service removes its old container, so this is destructive, though repeatable.
   annotations: { ...MUTATING, destructiveHint: DESTRUCTIVE.destructiveHint, idempotentHint: true },
   async handler(args, ctx) {
-    const project = await loadProject(loadOptionsOf(args, ctx.redactor, ctx.config.bindRoots));
+    const project = await loadProject(loadOptionsOf(args, ctx.redactor, ctx.config));
     for (const [name, service] of Object.entries(project.services)) {
       const where = `Compose service "${name}"`;
       // Mounted and built by their real paths: a symlink swapped in afterwards changes nothing.

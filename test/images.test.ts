@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -519,6 +519,56 @@ describe('image build, tag, push, history and prune against a real Podman and lo
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('refuses a Containerfile or ignore file symlinked out of the context, with one answer whatever lies there', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpp-build-link-'));
+    const outside = await mkdtemp(join(tmpdir(), 'mcpp-build-outside-'));
+    const leak = `leaked-host-line-${randomBytes(4).toString('hex')}`;
+    const tag = `${PREFIX}/linked:1`;
+    try {
+      await writeFile(join(outside, 'host-file'), `FROM ${leak}\n`);
+      await mkdir(join(dir, 'build'));
+      await symlink(outside, join(dir, 'out'));
+      const attempts: [string, string, Record<string, unknown>][] = [
+        ['Containerfile', join(outside, 'host-file'), {}],
+        ['Containerfile', join(outside, 'absent'), {}],
+        ['Dockerfile', join(outside, 'host-file'), {}],
+        ['build/Named', join(outside, 'host-file'), { containerfile: 'build/Named' }],
+        ['build/Via', '', { containerfile: 'out/host-file' }],
+        ['.containerignore', join(outside, 'host-file'), { containerfileText: `FROM ${BUSYBOX}\n` }],
+      ];
+      const answers = new Set<string>();
+      for (const [name, target, args] of attempts) {
+        if (target) await symlink(target, join(dir, name));
+        const res = await call(server.client, 'podman_build', {
+          contextDir: dir,
+          tags: [tag],
+          pull: 'never',
+          ...args,
+        });
+        assert.equal(errorOf(res).code, 'FORBIDDEN', `${name}: ${textOf(res)}`);
+        assert.ok(!JSON.stringify(res).includes(leak), JSON.stringify(res));
+        answers.add(errorOf(res).message.replace(/^The [a-z ]+ "[^"]+" leads/, 'The <file> leads'));
+        if (target) await rm(join(dir, name));
+      }
+      assert.equal(answers.size, 1, [...answers].join('\n'));
+
+      // A symlink that stays in the context is fine: Podman is handed the file it leads to.
+      await writeFile(join(dir, 'build/real.containerfile'), `FROM ${BUSYBOX}\nRUN echo linked > /linked\n`);
+      await symlink('build/real.containerfile', join(dir, 'Containerfile'));
+      const built = await call(server.client, 'podman_build', {
+        contextDir: dir,
+        tags: [tag],
+        pull: 'never',
+      });
+      assert.equal(built.isError, undefined, textOf(built));
+      assert.equal(await runOutput(tag, ['cat', '/linked']), 'linked\n');
+      await removeImage(tag);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
     }
   });
 

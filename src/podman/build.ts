@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import { lstatSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import * as dockerignoreModule from '@balena/dockerignore';
 import { type PackOptions, pack } from 'tar-fs';
 import { isAbortError, McpPodmanError } from '../errors.js';
+import { MISSING, realPathUnder } from '../tools/host-file.js';
 import type { PodmanClient } from './client.js';
 import { MANAGED_LABELS } from './labels.js';
 import { BoundedText, jsonLines } from './streams.js';
@@ -135,35 +137,48 @@ async function prepareContext(options: BuildOptions): Promise<PreparedContext> {
       containerfile: name,
     };
   }
-  const dir = options.contextDir;
-  if (!isAbsolute(dir)) throw invalid(`The context directory must be an absolute path, got "${dir}".`);
-  const info = await stat(dir).catch(() => undefined);
+  if (!isAbsolute(options.contextDir)) {
+    throw invalid(`The context directory must be an absolute path, got "${options.contextDir}".`);
+  }
+  const info = await stat(options.contextDir).catch(() => undefined);
   if (!info?.isDirectory())
-    throw invalid(`The context directory "${dir}" does not exist or is not a directory.`);
+    throw invalid(`The context directory "${options.contextDir}" does not exist or is not a directory.`);
+  // Everything below is judged against the context's real path, as the files Podman reads must lie in it.
+  const dir = await realpath(options.contextDir);
 
-  const patterns = await ignorePatterns(dir);
+  const ignore = await ignoreFile(dir);
   let containerfile: string | undefined;
   if (options.containerfile !== undefined) {
-    containerfile = insideContext(dir, options.containerfile);
-    const file = await stat(join(dir, containerfile)).catch(() => undefined);
-    if (!file?.isFile()) {
+    containerfile = await fileInContext(dir, insideContext(dir, options.containerfile), 'containerfile');
+    if (containerfile === undefined) {
       throw invalid(`There is no file "${options.containerfile}" in the context directory "${dir}".`);
     }
-  } else if (options.containerfileText === undefined && !(await hasDefaultContainerfile(dir))) {
-    throw invalid(
-      `The context directory "${dir}" has no Containerfile or Dockerfile. Name one with containerfile, or pass containerfileText.`,
-    );
+  } else if (options.containerfileText === undefined) {
+    containerfile = await defaultContainerfile(dir);
+    if (containerfile === undefined) {
+      throw invalid(
+        `The context directory "${dir}" has no Containerfile or Dockerfile. Name one with containerfile, or pass containerfileText.`,
+      );
+    }
   }
   const keep = new Set([...ALWAYS_SENT, ...(containerfile ? [containerfile] : [])]);
-  const skip = skipper(dir, patterns, keep);
-  if (options.containerfileText === undefined) return { tar: packed(dir, skip), containerfile };
+  const skip = skipper(dir, ignore.patterns, keep);
+  const readByPodman = new Set([...IGNORE_FILES, ...(containerfile ? [containerfile] : [])]);
+  if (options.containerfileText === undefined) {
+    return {
+      tar: packed(dir, skip, undefined, readByPodman),
+      containerfile,
+      // Podman would follow a symlinked ignore file itself; given the patterns, it reads none.
+      ...(ignore.symlinked && ignore.patterns.length ? { excludes: ignore.patterns } : {}),
+    };
+  }
   const name = generatedName();
   // Podman reads the context's ignore file itself unless `excludes` is given; giving it keeps the
   // user's rules and also keeps our generated Containerfile out of `COPY . ...`.
   return {
-    tar: packed(dir, skip, { name, text: options.containerfileText }),
+    tar: packed(dir, skip, { name, text: options.containerfileText }, readByPodman),
     containerfile: name,
-    excludes: [...patterns, name],
+    excludes: [...ignore.patterns, name],
   };
 }
 
@@ -184,24 +199,56 @@ function insideContext(dir: string, path: string): string {
   return relative(dir, join(dir, rel)).split(sep).join('/');
 }
 
-async function hasDefaultContainerfile(dir: string): Promise<boolean> {
+/** The file Podman picks without a containerfile argument: Containerfile, else Dockerfile. */
+async function defaultContainerfile(dir: string): Promise<string | undefined> {
   for (const name of ['Containerfile', 'Dockerfile']) {
-    if ((await stat(join(dir, name)).catch(() => undefined))?.isFile()) return true;
+    const file = await fileInContext(dir, name, 'containerfile');
+    if (file !== undefined) return file;
   }
-  return false;
+  return undefined;
 }
 
-/** The context's ignore rules: .containerignore wins over .dockerignore, as in Podman. */
-async function ignorePatterns(dir: string): Promise<string[]> {
+/**
+ * The path inside the context (relative, "/"-separated) that `path` really leads to, if that is a
+ * regular file. Podman reads the Containerfile and ignore files on the host, often as root,
+ * following symlinks, and quotes them in its errors: so one that leads out of the context (or
+ * nowhere) is refused, with one answer whatever lies outside, and the file is then named to Podman
+ * by this real path, a plain file of the tar.
+ */
+async function fileInContext(dir: string, path: string, what: string): Promise<string | undefined> {
+  const real = await realPathUnder(join(dir, path), [dir]);
+  if (real === undefined) {
+    throw new McpPodmanError(
+      'FORBIDDEN',
+      `The ${what} "${path}" leads out of the context directory "${dir}" (a symlink); it is refused. ` +
+        'Put the file itself in the context, or pass containerfileText.',
+      { details: { path, contextDir: dir } },
+    );
+  }
+  if (real === MISSING || !(await stat(real).catch(() => undefined))?.isFile()) return undefined;
+  return relative(dir, real).split(sep).join('/');
+}
+
+/**
+ * The context's ignore rules: .containerignore wins over .dockerignore, as in Podman. A symlinked
+ * ignore file is read by its real path, which must lie in the context.
+ */
+async function ignoreFile(dir: string): Promise<{ patterns: string[]; symlinked: boolean }> {
   for (const file of IGNORE_FILES) {
-    const text = await readFile(join(dir, file), 'utf8').catch(() => undefined);
+    const link = await lstat(join(dir, file)).catch(() => undefined);
+    if (link === undefined) continue;
+    const real = await fileInContext(dir, file, 'ignore file');
+    const text =
+      real === undefined ? undefined : await readFile(join(dir, real), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
-    return text
+    const symlinked = link.isSymbolicLink();
+    const patterns = text
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !l.startsWith('#'));
+    return { patterns, symlinked };
   }
-  return [];
+  return { patterns: [], symlinked: false };
 }
 
 /**
@@ -229,18 +276,32 @@ function skipper(dir: string, patterns: string[], keep: Set<string>): (absolute:
   };
 }
 
-/** A streamed tar of the context (or of nothing), with an in-memory Containerfile appended. */
+/**
+ * A streamed tar of the context (or of nothing), with an in-memory Containerfile appended. Symlinks
+ * are packed as links, never followed (tar-fs lstats). Files are read through confinedReads, so a
+ * file swapped for a symlink while the tar is packed cannot bring a host file in. `readByPodman`
+ * names the files Podman opens itself on the host: one of them that became a symlink since it was
+ * checked is packed under another name, so Podman finds no file to follow.
+ */
 function packed(
   dir: string | undefined,
   skip: (absolute: string) => boolean,
   extra?: { name: string; text: string },
+  readByPodman: Set<string> = new Set(),
 ): Readable {
   const options: PackOptions & { umask: number } = {
     // Without a directory, nothing is walked: the tar holds only the extra file.
-    ...(dir ? {} : { entries: [] }),
+    ...(dir ? { fs: confinedReads(dir) } : { entries: [] }),
     ignore: skip,
     umask: 0,
-    map: (header) => ({ ...header, uid: 0, gid: 0 }),
+    map: (header) => ({
+      ...header,
+      ...(header.type === 'symlink' && readByPodman.has(header.name)
+        ? { name: `${generatedName()}-link` }
+        : {}),
+      uid: 0,
+      gid: 0,
+    }),
     finalize: extra === undefined,
     finish: (tar) => {
       if (!extra) return;
@@ -251,6 +312,33 @@ function packed(
     },
   };
   return pack(dir ?? '.', options) as unknown as Readable;
+}
+
+/**
+ * The file system tar-fs packs through, with reads confined to `dir`: a file is opened without
+ * following a final symlink, and what was opened must lie in the context (by the kernel's name
+ * for it), else the tar fails instead of carrying a host file.
+ */
+function confinedReads(dir: string): typeof fs {
+  const createReadStream = (path: string, options: { start: number; end: number }) => {
+    const out = new PassThrough();
+    fs.open(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW, (err, fd) => {
+      if (err) return out.destroy(err);
+      fs.realpath(`/proc/self/fd/${fd}`, (linkErr, seen) => {
+        // Without /proc (not Linux), O_NOFOLLOW is the check.
+        const inside = linkErr ? true : seen === dir || seen.startsWith(`${dir}/`);
+        if (!inside) {
+          fs.close(fd, () => undefined);
+          return out.destroy(new Error(`${relative(dir, path)} left the build context while it was packed`));
+        }
+        fs.createReadStream('', { ...options, fd })
+          .on('error', (e) => out.destroy(e))
+          .pipe(out);
+      });
+    });
+    return out;
+  };
+  return { ...fs, createReadStream } as unknown as typeof fs;
 }
 
 function buildQuery(options: BuildOptions, context: PreparedContext): Record<string, string | string[]> {

@@ -225,7 +225,7 @@ describe('container tools over stdio against a real Podman', () => {
       volumes: ['/tmp:/host-tmp:ro', 'mcpp-test-vol:/data'],
       workdir: '/data',
       user: 'nobody',
-      restart: 'on-failure',
+      // No restart policy: with a host folder it is refused (test/confinement.test.ts).
     });
     assert.equal(res.isError, undefined, textOf(res));
     const inspect = await call(server.client, 'podman_inspect', { container: 'mcpp-ports' });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { realpath } from 'node:fs/promises';
 import type {
   CallToolResult,
   GetPromptResult,
@@ -18,7 +19,13 @@ import { assertBindable } from '../tools/bind-roots.js';
 import type { Redactor } from '../tools/redact.js';
 import type { Catalog } from './catalog.js';
 import { type CatalogEntry, defaultPrefix, PREFIX_RE } from './catalog-schema.js';
-import { GATEWAY_LABELS, ownerLabel, permissionsOf, type ResolvedVolume } from './container-spec.js';
+import {
+  GATEWAY_LABELS,
+  networkOf,
+  ownerLabel,
+  permissionsOf,
+  type ResolvedVolume,
+} from './container-spec.js';
 import { resolveImage } from './images.js';
 import { Mount } from './mount.js';
 import { deleteSecrets, putSecret, secretName, secretsWithPrefix } from './mount-secrets.js';
@@ -155,7 +162,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.deps.config.bindRoots,
       `Mounting ${entry.id}`,
     );
-    const volumes = this.resolveVolumes(entry, {
+    const volumes = await this.resolveVolumes(entry, {
       ...request.volumes,
       ...Object.fromEntries(given.map(([target], i) => [target, reals[i]!])),
     });
@@ -229,6 +236,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const g = this.deps.config.gateway;
     const mount = new Mount({
       ...o,
+      confinement: {
+        bindRoots: o.volumes.filter((v) => v.source.startsWith('/')).map((v) => v.source),
+        allowHostNetwork: this.deps.config.allowHostNetwork || networkOf(o.entry) === 'host',
+        capAdd: o.entry.relax.capAdd,
+      },
       gatewayId: this.id,
       podman: () => this.deps.connection.get(),
       log: this.deps.log,
@@ -307,7 +319,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       baseImage: this.deps.config.gateway.baseImage,
     });
     const { env } = this.splitEnv(entry, {});
-    const volumes = this.resolveVolumes(entry, {});
+    const volumes = await this.resolveVolumes(entry, {});
     while (pool.length < want && !this.closed) {
       const secretEnv = Object.fromEntries(
         entry.secrets.filter((x) => x.type === 'env').map((x) => [x.target ?? x.name, x.name]),
@@ -382,7 +394,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return { env, secretValues };
   }
 
-  private resolveVolumes(entry: CatalogEntry, given: Record<string, string>): ResolvedVolume[] {
+  /**
+   * The volumes of a mount, host paths by their real paths (a caller's were checked against the bind
+   * roots; the catalog's defaults are the operator's): the mount may bind exactly these and is
+   * checked for them at every start, so a link swapped in later is noticed.
+   */
+  private async resolveVolumes(
+    entry: CatalogEntry,
+    given: Record<string, string>,
+  ): Promise<ResolvedVolume[]> {
     const targets = new Set(entry.volumes.map((v) => v.target));
     const unknown = Object.keys(given).filter((t) => !targets.has(t));
     if (unknown.length) {
@@ -391,7 +411,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         `Entry "${entry.id}" declares no volume at ${unknown.join(', ')}; volumes are opt-in per entry. Declared: ${[...targets].join(', ') || 'none'}.`,
       );
     }
-    return entry.volumes.map((v) => {
+    const resolved = entry.volumes.map((v) => {
       const source = given[v.target] ?? v.source;
       if (!source) {
         throw new McpPodmanError(
@@ -407,6 +427,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
       return { source, target: v.target, writable: v.writable };
     });
+    return Promise.all(
+      resolved.map(async (v) =>
+        v.source.startsWith('/') ? { ...v, source: await realpath(v.source).catch(() => v.source) } : v,
+      ),
+    );
   }
 
   /** Puts a mount's tools in the registry (never shadowing another name) and announces resources/prompts. */

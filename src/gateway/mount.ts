@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { isAbortError, isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import type { CallExtra, DownstreamSession } from '../server/registry.js';
+import { assertConfined, type Confinement } from '../tools/confinement.js';
 import { AttachTransport } from './attach-transport.js';
 import type { CatalogEntry } from './catalog-schema.js';
 import { hardenedSpec, type ResolvedVolume } from './container-spec.js';
@@ -48,6 +49,8 @@ export interface MountOptions {
   env: Record<string, string>;
   secretEnv: Record<string, string>;
   volumes: ResolvedVolume[];
+  /** What the container may get of the host; checked before each start. */
+  confinement: Confinement;
   sessionId?: string;
   podman: () => Promise<PodmanClient>;
   timeouts: MountTimeouts;
@@ -153,6 +156,12 @@ export class Mount extends EventEmitter<MountEvents> {
       });
     this.containerId = created.Id;
     try {
+      await assertConfined(
+        podman,
+        [created.Id],
+        this.options.confinement,
+        `Mount ${this.prefix} may not run`,
+      );
       if (this.entry.transport.type === 'stdio')
         await this.connectStdio(podman, created.Id, deadline, signal);
       else await this.connectHttpServer(podman, created.Id, deadline, signal);

@@ -4,6 +4,7 @@ import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
 import { BoundedText, demux } from '../podman/streams.js';
 import { assertBindable } from './bind-roots.js';
+import { assertConfined, type Confinement, confinementOf, restartWithBinds } from './confinement.js';
 import { assertNetworkAllowed } from './host-network.js';
 import { libpodObject } from './libpod-object.js';
 import { shortId, table, truncationNote } from './render.js';
@@ -273,8 +274,9 @@ export function specFor(args: RunArgs, extraLabels: Record<string, string> = {})
 export async function createAndStart(
   client: PodmanClient,
   spec: Record<string, unknown>,
-  signal?: AbortSignal,
+  options: { confinement: Confinement; signal?: AbortSignal },
 ): Promise<{ id: string; warnings: string[] }> {
+  const { signal } = options;
   if (signal?.aborted)
     throw new McpPodmanError('CANCELLED', 'The request was cancelled; nothing was created.');
   // Not bound to the caller's signal either: a create cut off mid-way may still have made the
@@ -296,13 +298,14 @@ export async function createAndStart(
   try {
     if (signal?.aborted)
       throw new McpPodmanError('CANCELLED', 'The request was cancelled; the container was removed again.');
+    await assertConfined(client, [created.Id], options.confinement, 'This container may not run here');
     // Not bound to the caller's signal: once created, the start must finish or be undone by us.
     await client.call('POST', containerPath(created.Id, '/start'), { okStatuses: [304] });
   } catch (err) {
     await client
       .call('DELETE', containerPath(created.Id), { query: { force: true, volumes: true } })
       .catch(() => undefined);
-    if (isMcpPodmanError(err) && err.code === 'CANCELLED') throw err;
+    if (isMcpPodmanError(err) && (err.code === 'CANCELLED' || err.code === 'FORBIDDEN')) throw err;
     const reason = isMcpPodmanError(err) ? String(err.details.podman ?? err.message) : String(err);
     throw new McpPodmanError(
       'PODMAN_ERROR',
@@ -346,6 +349,8 @@ const run = defineTool({
   async handler(args, ctx) {
     assertNetworkAllowed(args.network, ctx.config.allowHostNetwork, 'This container');
     const volumes = await bindableVolumes(args.volumes, ctx.config.bindRoots);
+    if (args.restart !== 'no' && args.volumes.some((v) => parseVolume(v)?.kind === 'bind'))
+      throw restartWithBinds('This container', `restart "${args.restart}"`);
     const client = await ctx.podman();
     await assertClientSecrets(
       client,
@@ -355,7 +360,10 @@ const run = defineTool({
     for (const s of args.secrets) if (s.type === 'env' && !s.target) s.target = s.source;
     // With detach=false we read the logs after the exit, so Podman must not remove it first.
     const spec = specFor({ ...args, volumes, remove: args.detach ? args.remove : false });
-    const { id, warnings } = await createAndStart(client, spec, ctx.signal);
+    const { id, warnings } = await createAndStart(client, spec, {
+      signal: ctx.signal,
+      confinement: confinementOf(ctx.config),
+    });
     const name = args.name ?? id.slice(0, 12);
     if (args.detach) {
       return {
@@ -498,11 +506,13 @@ const start = defineTool({
     const client = await ctx.podman();
     return eachContainer(
       args.containers,
-      (name) =>
-        client.call('POST', containerPath(name, '/start'), {
+      async (name) => {
+        await assertConfined(client, [name], confinementOf(ctx.config), `${name} may not start`);
+        return client.call('POST', containerPath(name, '/start'), {
           okStatuses: [304],
           notFound: containerNotFound(name),
-        }),
+        });
+      },
       'started',
     );
   },
@@ -528,11 +538,13 @@ const restart = defineTool({
     const client = await ctx.podman();
     return eachContainer(
       args.containers,
-      (name) =>
-        client.call('POST', containerPath(name, '/restart'), {
+      async (name) => {
+        await assertConfined(client, [name], confinementOf(ctx.config), `${name} may not start again`);
+        return client.call('POST', containerPath(name, '/restart'), {
           query: { t: args.timeout },
           notFound: containerNotFound(name),
-        }),
+        });
+      },
       'restarted',
     );
   },

@@ -5,6 +5,7 @@ import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { LABELS, MANAGED_LABELS } from '../podman/labels.js';
 import { assertBindable, checkedVolumeOptions } from './bind-roots.js';
+import { assertConfined, confinementOf, podContainers } from './confinement.js';
 import { readHostFile } from './host-file.js';
 import type { Redactor } from './redact.js';
 import { table } from './render.js';
@@ -171,6 +172,13 @@ function parseKube(text: string): KubeDoc[] {
       continue;
     }
     const v = value as Record<string, unknown>;
+    const twins = foldedTwins(v, at);
+    if (twins.length) {
+      problems.push(
+        `${at} has keys that differ only in case (${twins.join('; ')}), which Podman reads as one key, the last one winning`,
+      );
+      continue;
+    }
     const name = (v.metadata as { name?: unknown } | undefined)?.name;
     if (typeof v.apiVersion !== 'string' || typeof v.kind !== 'string') {
       problems.push(`${at} has no apiVersion and kind`);
@@ -194,6 +202,26 @@ function parseKube(text: string): KubeDoc[] {
   return docs;
 }
 
+/**
+ * Keys of one mapping that Podman's decoder takes for the same key: it matches keys regardless of
+ * case and keeps the last of them, so `{ADD: [], add: [SYS_ADMIN]}` would be checked as one list
+ * and played as the other. Such YAML is refused anywhere in a document, whatever the key.
+ */
+function foldedTwins(node: unknown, at: string, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) foldedTwins(item, `${at}[${i}]`, out);
+  } else if (node && typeof node === 'object') {
+    const seen = new Map<string, string>();
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      const first = seen.get(goFold(key));
+      if (first !== undefined) out.push(`${at}: "${first}" and "${key}"`);
+      else seen.set(goFold(key), key);
+      foldedTwins(value, `${at}.${key}`, out);
+    }
+  }
+  return out;
+}
+
 function targetsOf(docs: KubeDoc[]): Targets {
   const names = (kind: KubeDoc['kind']) => docs.filter((d) => d.kind === kind).map((d) => d.name);
   return {
@@ -212,9 +240,10 @@ function targetsOf(docs: KubeDoc[]): Targets {
  *   SELinux type are refused outright, as compose refuses their equivalents and podman_run offers none.
  */
 async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> {
-  const hostPaths: string[] = [];
+  const hostPaths: { holder: Record<string, unknown>; key: string; doc: KubeDoc }[] = [];
   const refused: string[] = [];
-  const claims: { at: string; annotations: Record<string, string> }[] = [];
+  let doc: KubeDoc;
+  const claims: { at: string; holder: Record<string, unknown>; annotations: Record<string, string> }[] = [];
   const walk = (node: unknown, at: string): void => {
     if (Array.isArray(node)) {
       for (const [i, item] of node.entries()) walk(item, `${at}[${i}]`);
@@ -226,8 +255,8 @@ async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> 
       const here = `${at}.${key}`;
       const object = value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
       if (name === 'hostpath' && object) {
-        const path = Object.entries(object).find(([k]) => goFold(k) === 'path')?.[1];
-        hostPaths.push(String(path ?? ''));
+        const holder = object as Record<string, unknown>;
+        hostPaths.push({ holder, key: Object.keys(holder).find((k) => goFold(k) === 'path') ?? 'path', doc });
       } else if (['privileged', 'hostnetwork', 'hostpid', 'hostipc'].includes(name) && value === true) {
         refused.push(here);
       } else if (name === 'capabilities' && object) {
@@ -242,12 +271,12 @@ async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> 
           if (/seccomp|apparmor/i.test(k) && /unconfined/i.test(v)) refused.push(`${here}.${k}`);
         }
         if (Object.keys(annotations).some((k) => k.toLowerCase().startsWith('volume.podman.io/')))
-          claims.push({ at: here, annotations });
+          claims.push({ at: here, holder: object as Record<string, unknown>, annotations });
       }
       walk(value, here);
     }
   };
-  for (const doc of docs) walk(doc.value, `${doc.kind} ${doc.name}`);
+  for (doc of docs) walk(doc.value, `${doc.kind} ${doc.name}`);
   if (refused.length) {
     throw new McpPodmanError(
       'FORBIDDEN',
@@ -255,19 +284,56 @@ async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> 
       { details: { refused } },
     );
   }
-  await assertBindable(hostPaths, roots, 'This YAML (a hostPath volume)');
+  const reals = await assertBindable(
+    hostPaths.map((h) => String(h.holder[h.key] ?? '')),
+    roots,
+    'This YAML (a hostPath volume)',
+  );
+  // Podman is sent the real paths that were checked, not the names that led there.
+  for (const [i, h] of hostPaths.entries()) h.holder[h.key] = reals[i];
+  const restarts = [...new Set(hostPaths.map((h) => h.doc))].flatMap(restartProblems);
+  if (restarts.length) {
+    throw new McpPodmanError(
+      'FORBIDDEN',
+      `${restarts.join('; ')}. Podman restarts such containers by itself, resolving host paths again where this ` +
+        'server cannot check them; restart the pod with podman_pod_restart, which checks them.',
+      { details: { refused: restarts } },
+    );
+  }
   for (const claim of claims) {
-    await checkedVolumeOptions(
+    const device = 'volume.podman.io/device';
+    const checked = await checkedVolumeOptions(
       claim.annotations,
-      {
-        type: 'volume.podman.io/type',
-        device: 'volume.podman.io/device',
-        o: 'volume.podman.io/mount-options',
-      },
+      { type: 'volume.podman.io/type', device, o: 'volume.podman.io/mount-options' },
       roots,
       `This YAML (${claim.at})`,
     );
+    if (checked[device] !== undefined) claim.holder[device] = checked[device];
   }
+}
+
+/**
+ * Podman restarts a kube pod's containers by itself (restartPolicy defaults to Always), resolving
+ * host paths again at each restart where nothing checks them; so a pod with hostPath volumes must
+ * say restartPolicy: Never, and a Deployment (always restarted) may not have them.
+ */
+function restartProblems(doc: KubeDoc): string[] {
+  const at = `${doc.kind} ${doc.name}`;
+  if (doc.kind === 'Deployment')
+    return [`${at} has hostPath volumes, which Deployments (always restarted) may not`];
+  const spec = field(doc.value, 'spec');
+  const policy = field(spec, 'restartPolicy');
+  return doc.kind === 'Pod' && policy !== 'Never'
+    ? [
+        `${at} has hostPath volumes and restartPolicy ${String(policy ?? 'Always (the default)')}: set restartPolicy: Never`,
+      ]
+    : [];
+}
+
+/** A key of a decoded mapping as Podman finds it: regardless of case (twins were refused earlier). */
+function field(node: unknown, key: string): unknown {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return undefined;
+  return Object.entries(node).find(([k]) => goFold(k) === goFold(key))?.[1];
 }
 
 /**
@@ -403,6 +469,16 @@ interface PodInfo {
   Containers?: { Id: string; Name: string; State: string }[];
 }
 
+/** Starts a played pod; a container that fails to start fails the play (which is then undone). */
+async function startPod(client: PodmanClient, id: string): Promise<void> {
+  try {
+    await client.call('POST', `/libpod/pods/${encodeURIComponent(id)}/start`, { okStatuses: [304] });
+  } catch (err) {
+    const reason = isMcpPodmanError(err) ? String(err.details.podman ?? err.message) : String(err);
+    throw new McpPodmanError('PODMAN_ERROR', `Containers failed to start: ${reason}`, { cause: err });
+  }
+}
+
 const play = defineTool({
   name: 'podman_kube_play',
   title: 'Play Kubernetes YAML',
@@ -427,22 +503,23 @@ const play = defineTool({
     await ctx.progress(0, 2, 'Playing the YAML');
     let report: PlayReport;
     try {
+      // Created, not started: what Podman made of the YAML is inspected before anything runs.
       report = await client.json<PlayReport>('POST', '/libpod/play/kube', {
         body: labelled(docs),
+        query: { start: false },
         // Without a YAML content type Podman parses the body as a form and finds no documents.
         headers: { 'content-type': 'application/yaml' },
         signal: ctx.signal,
       });
-      const containerErrors = (report.Pods ?? []).flatMap((p) => p.ContainerErrors ?? []);
-      if (containerErrors.length) {
-        throw new McpPodmanError(
-          'PODMAN_ERROR',
-          `Containers failed to start: ${containerErrors.join('; ')}`,
-          {
-            details: { containerErrors },
-          },
-        );
-      }
+      const playedPods = (report.Pods ?? []).map((p) => p.ID);
+      const members = (await Promise.all(playedPods.map((id) => podContainers(client, id)))).flat();
+      await assertConfined(
+        client,
+        members,
+        confinementOf(ctx.config),
+        'What this YAML creates may not run here',
+      );
+      for (const id of playedPods) await startPod(client, id);
     } catch (err) {
       const undone = await removeTargets(client, targets, before);
       const coded = isMcpPodmanError(err)
@@ -451,8 +528,10 @@ const play = defineTool({
       throw new McpPodmanError(
         coded.code,
         `${coded.message.replace(/\.?$/, '.')} What this call created was removed again ` +
-          `(pods: ${undone.pods.join(', ') || 'none'}; volumes: ${undone.volumes.join(', ') || 'none'}; secrets: ${undone.secrets.join(', ') || 'none'}). ` +
-          'Check the images are present (podman_images) and the names are free, then play again.',
+          `(pods: ${undone.pods.join(', ') || 'none'}; volumes: ${undone.volumes.join(', ') || 'none'}; secrets: ${undone.secrets.join(', ') || 'none'}).` +
+          (coded.code === 'FORBIDDEN'
+            ? ''
+            : ' Check the images are present (podman_images) and the names are free, then play again.'),
         { cause: err, details: { ...coded.details, rolledBack: undone } },
       );
     }

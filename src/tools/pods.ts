@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
+import { assertConfined, confinementOf, podContainers } from './confinement.js';
 import { assertNetworkAllowed } from './host-network.js';
 import { libpodObject } from './libpod-object.js';
 import { collectLogs, logArgs } from './logs.js';
@@ -275,6 +276,10 @@ async function podAction(
   },
 ) {
   const client = await ctx.podman();
+  if (options.action !== 'stop') {
+    const members = await podContainers(client, options.pod);
+    await assertConfined(client, members, confinementOf(ctx.config), `Pod ${options.pod} may not start`);
+  }
   const status = await client.call('POST', podPath(options.pod, `/${options.action}`), {
     query: options.query,
     signal: ctx.signal,

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import { HealthMonitor } from '../../src/api/services/health.js';
+import { FAILURES_TO_RESTART, HealthMonitor } from '../../src/api/services/health.js';
 import { SERVICE_LABELS } from '../../src/api/services/labels.js';
 import type { ListedContainer } from '../../src/api/services/state.js';
+import type { PodmanClient } from '../../src/podman/client.js';
 
 describe('HealthMonitor', () => {
   let server: Server;
@@ -14,6 +18,7 @@ describe('HealthMonitor', () => {
   before(async () => {
     server = createServer((req, res) => {
       hits[req.url ?? ''] = (hits[req.url ?? ''] ?? 0) + 1;
+      if (req.url === '/down') res.statusCode = 500;
       res.end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -42,6 +47,7 @@ describe('HealthMonitor', () => {
       timeoutMs: 1000,
       defaultIntervalMs: 50,
       onRestart: () => assert.fail('unexpected restart'),
+      allowHostNetwork: false,
     });
     const containers = [replica('fast', '/fast'), replica('slow', '/slow', 3600)];
     for (let i = 0; i < 4; i++) {
@@ -61,6 +67,7 @@ describe('HealthMonitor', () => {
       timeoutMs: 1000,
       defaultIntervalMs: 3_600_000,
       onRestart: () => assert.fail('unexpected restart'),
+      allowHostNetwork: false,
     });
     const fresh = replica('fresh', '/fresh');
     monitor.markHealthy(fresh.Id);
@@ -70,5 +77,44 @@ describe('HealthMonitor', () => {
     assert.equal(monitor.get('fresh')?.health, 'healthy');
     await monitor.round([]);
     assert.equal(monitor.get('fresh'), undefined, 'a replica that is gone is forgotten');
+  });
+
+  it('does not restart an unhealthy replica whose host folder has become a link to /', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpp-health-'));
+    await symlink('/', join(dir, 'x'));
+    const calls: string[] = [];
+    // A strict double: the one call the check makes is answered, anything else (the restart) fails.
+    const podman = {
+      async json(method: string, path: string) {
+        calls.push(`${method} ${path}`);
+        if (method === 'GET' && path === '/libpod/containers/swapped/json')
+          return { Id: 'swapped', Mounts: [{ Type: 'bind', Source: join(dir, 'x'), Destination: '/x' }] };
+        throw new Error(`unexpected Podman call ${method} ${path}`);
+      },
+      async call(method: string, path: string) {
+        throw new Error(`unexpected Podman call ${method} ${path}`);
+      },
+    } as unknown as PodmanClient;
+    let restarts = 0;
+    const monitor = new HealthMonitor({
+      podman: async () => podman,
+      log: pino({ level: 'silent' }),
+      timeoutMs: 1000,
+      defaultIntervalMs: 1,
+      onRestart: () => restarts++,
+      allowHostNetwork: false,
+    });
+    const swapped = replica('swapped', '/down');
+    for (let i = 0; i < FAILURES_TO_RESTART; i++) {
+      await monitor.round([swapped]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await rm(dir, { recursive: true });
+    assert.deepEqual(
+      calls,
+      ['GET /libpod/containers/swapped/json'],
+      'the replica was inspected, not restarted',
+    );
+    assert.equal(restarts, 0);
   });
 });

@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { deleteSecrets, putSecret } from '../../gateway/mount-secrets.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { MANAGED_LABELS } from '../../podman/labels.js';
+import { assertConfined, type Confinement } from '../../tools/confinement.js';
 import type { Redactor } from '../../tools/redact.js';
 import { probe } from './health.js';
 import { replicaContainerName, serviceSecretName } from './labels.js';
@@ -87,6 +88,8 @@ export async function deployReplicas(input: {
   plan: HttpServicePlan;
   secretValues: Record<string, string>;
   redactor: Redactor;
+  /** What a replica may get of the host; checked on each before it starts. */
+  confinement: Confinement;
   signal: AbortSignal;
 }): Promise<{ ready: string[] }> {
   const { podman, plan } = input;
@@ -116,6 +119,12 @@ export async function deployReplicas(input: {
       });
       containers.push(created.Id);
       creating = undefined;
+      await assertConfined(
+        podman,
+        [created.Id],
+        input.confinement,
+        `Replica ${i} of ${plan.name} may not run`,
+      );
       await podman.call('POST', `/libpod/containers/${created.Id}/start`, {
         okStatuses: [304],
         signal: input.signal,

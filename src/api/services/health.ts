@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { PodmanClient } from '../../podman/client.js';
+import { assertConfined } from '../../tools/confinement.js';
 import { SERVICE_LABELS } from './labels.js';
 import { hostPortOf, type ListedContainer, labelOf, type ReplicaHealth } from './state.js';
 
@@ -42,6 +43,8 @@ export class HealthMonitor {
       /** Interval for services whose template names none (HEALTH_CHECK_INTERVAL). */
       defaultIntervalMs: number;
       onRestart: (service: string) => void;
+      /** Whether replicas may share the host's network (checked again before a restart). */
+      allowHostNetwork: boolean;
     },
   ) {}
 
@@ -82,6 +85,13 @@ export class HealthMonitor {
     this.deps.log.warn({ service, container: c.Id.slice(0, 12), path }, 'replica unhealthy; restarting it');
     try {
       const podman = await this.deps.podman();
+      // A restart resolves the replica's host folders again: they must still lead where they did.
+      await assertConfined(
+        podman,
+        [c.Id],
+        { allowHostNetwork: this.deps.allowHostNetwork },
+        `${service} may not restart`,
+      );
       await podman.call('POST', `/libpod/containers/${c.Id}/restart`, { query: { t: 2 } });
       record.restarts++;
       this.deps.onRestart(service);

@@ -5,6 +5,7 @@ import type { Gateway } from '../../gateway/gateway.js';
 import { deleteSecrets, secretsWithPrefix } from '../../gateway/mount-secrets.js';
 import type { PodmanClient } from '../../podman/client.js';
 import type { PodmanConnection } from '../../podman/connection.js';
+import { assertConfined, type Confinement } from '../../tools/confinement.js';
 import type { Redactor } from '../../tools/redact.js';
 import type { Metrics } from '../metrics.js';
 import type { TemplateStore } from '../templates.js';
@@ -72,6 +73,7 @@ export class ServiceManager {
       timeoutMs: Math.max(1000, Math.min(2000, intervalMs)),
       defaultIntervalMs: intervalMs,
       onRestart: (service) => deps.metrics.containerRestarts.inc({ service }),
+      allowHostNetwork: deps.config.allowHostNetwork,
     });
   }
 
@@ -279,7 +281,13 @@ export class ServiceManager {
   private async deploy(planned: PlannedService, signal: AbortSignal): Promise<Service> {
     const podman = await this.podmanClient();
     if (planned.plan.network) await ensureNetwork(podman, planned.plan.network);
-    const { ready } = await deployReplicas({ podman, ...planned, redactor: this.deps.redactor, signal });
+    const { ready } = await deployReplicas({
+      podman,
+      ...planned,
+      redactor: this.deps.redactor,
+      confinement: this.confinement(),
+      signal,
+    });
     await this.freshRound(ready);
     return this.get(planned.plan.name);
   }
@@ -293,8 +301,10 @@ export class ServiceManager {
     const containers = await this.httpContainers(name);
     const podman = await this.podmanClient();
     for (const c of containers) {
-      if (c.State !== 'running')
+      if (c.State !== 'running') {
+        await assertConfined(podman, [c.Id], this.confinement(), `A replica of ${name} may not start`);
         await podman.call('POST', `/libpod/containers/${c.Id}/start`, { okStatuses: [304] });
+      }
       this.health.reset(c.Id);
     }
     await this.freshRound();
@@ -320,6 +330,14 @@ export class ServiceManager {
     );
     await this.freshRound();
     return this.get(name);
+  }
+
+  /**
+   * What a replica may get of the host. Its binds were checked against the bind roots (or are the
+   * operator's template) when it was planned; each start checks they still lead where they did.
+   */
+  private confinement(): Confinement {
+    return { allowHostNetwork: this.deps.config.allowHostNetwork };
   }
 
   private async httpContainers(name: string): Promise<ListedContainer[]> {

@@ -4,6 +4,7 @@ import type { CatalogEntry } from '../../gateway/catalog-schema.js';
 import { ensurePulled, resolveImage } from '../../gateway/images.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { assertBindable } from '../../tools/bind-roots.js';
+import { restartWithBinds } from '../../tools/confinement.js';
 import { looksSecret } from '../../tools/redact.js';
 import type { DocumentedTemplate, Template } from '../templates.js';
 import { NO_TEMPLATE } from './labels.js';
@@ -144,7 +145,9 @@ export async function planFromTemplate(
       volumes: cfg.volumes,
       ...(cfg.memory_limit ? { memoryLimit: cfg.memory_limit } : {}),
       ...(cfg.cpu_limit !== undefined ? { cpuLimit: cfg.cpu_limit } : {}),
-      restartPolicy: cfg.restart_policy,
+      // Podman's own restarts would resolve host folders again unchecked; the operator's template
+      // keeps its policy only without them (our starts and health restarts check the folders).
+      restartPolicy: Object.keys(cfg.volumes).length ? 'no' : cfg.restart_policy,
       healthPath: cfg.health_check_path,
       healthIntervalSec: cfg.health_check_interval,
       labels: cfg.labels,
@@ -176,7 +179,7 @@ export async function planFromImage(
       volumes: await bindable(request.volumes ?? {}, ctx.config.bindRoots),
       ...(request.memory_limit ? { memoryLimit: request.memory_limit } : {}),
       ...(request.cpu_limit !== undefined ? { cpuLimit: request.cpu_limit } : {}),
-      restartPolicy: request.restart_policy ?? 'unless-stopped',
+      restartPolicy: restartPolicyFor(request),
       healthPath: request.health_check_path,
       labels: request.labels ?? {},
       command: request.command,
@@ -184,6 +187,15 @@ export async function planFromImage(
       replicas: request.replicas,
     },
   };
+}
+
+/** A service with host folders restarts only through us, where the folders are checked again. */
+function restartPolicyFor(request: StartServiceRequest): string {
+  const hasBinds = Object.keys(request.volumes ?? {}).length > 0;
+  if (!hasBinds) return request.restart_policy ?? 'unless-stopped';
+  if (request.restart_policy && request.restart_policy !== 'no')
+    throw restartWithBinds('This service', `restart_policy "${request.restart_policy}"`);
+  return 'no';
 }
 
 /** Host paths an API caller asks to mount, under the same policy as the tools' binds. */

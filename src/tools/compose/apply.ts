@@ -3,6 +3,7 @@ import { lstat, mkdir, rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isMcpPodmanError, McpPodmanError, toMcpPodmanError } from '../../errors.js';
 import type { PodmanClient } from '../../podman/client.js';
+import { assertConfined, type Confinement } from '../confinement.js';
 import { containerPath, createAndStart } from '../containers.js';
 import type { BindMount, DependencyCondition } from './model.js';
 import { hostPathsToCreate } from './mounts.js';
@@ -24,6 +25,8 @@ export interface ApplyOptions {
   stopTimeout: number;
   /** Bound on waiting for a service_completed_successfully dependency. */
   maxWaitMs: number;
+  /** What the containers may get of the host: checked on each one before it starts. */
+  confinement: Confinement;
   progress(message: string): Promise<void>;
 }
 
@@ -78,7 +81,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
     }
     return { services: outcomes, networksCreated: journal.networks, volumesCreated: journal.volumes };
   } catch (err) {
-    const undone = await rollback(options.client, journal, options.stopTimeout);
+    const undone = await rollback(options, journal);
     const cause = toMcpPodmanError(err);
     const summary = [
       undone.containersRemoved.length ? `containers ${undone.containersRemoved.join(', ')} removed` : '',
@@ -155,6 +158,12 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
     if (existing && existing.hash === hashOf(spec)) {
       if (!existing.running) {
         await options.progress(`Starting ${service.containerName}`);
+        await assertConfined(
+          client,
+          [existing.id],
+          options.confinement,
+          `${service.containerName} may not start`,
+        );
         await client.call('POST', containerPath(existing.id, '/start'), { okStatuses: [304], signal });
         journal.started.push(existing.id);
       } else await options.progress(`${service.containerName} is up to date`);
@@ -170,7 +179,7 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
       if (existing) await moveAside(options, journal, { ...existing, name: service.containerName });
       await options.progress(`${existing ? 'Recreating' : 'Creating'} ${service.containerName}`);
       const created = await recorded(journal.containers, service.containerName, () =>
-        createAndStart(client, spec, signal),
+        createAndStart(client, spec, { signal, confinement: options.confinement }),
       ).catch((err: unknown) => {
         throw serviceFailed(name, err);
       });
@@ -264,9 +273,8 @@ interface RollbackReport {
 
 /** Undoes the journal newest first. Not bound to the call's signal: a cancel must still clean up. */
 async function rollback(
-  client: PodmanClient,
+  { client, stopTimeout, confinement }: Pick<ApplyOptions, 'client' | 'stopTimeout' | 'confinement'>,
   journal: Journal,
-  stopTimeout: number,
 ): Promise<RollbackReport> {
   const report: RollbackReport = {
     containersRemoved: [],
@@ -306,7 +314,9 @@ async function rollback(
       async () => {
         if (old.renamed)
           await client.call('POST', containerPath(old.id, '/rename'), { query: { name: old.name } });
-        if (old.wasRunning) await client.call('POST', containerPath(old.id, '/start'), { okStatuses: [304] });
+        if (!old.wasRunning) return;
+        await assertConfined(client, [old.id], confinement, `${old.name} may not start again`);
+        await client.call('POST', containerPath(old.id, '/start'), { okStatuses: [304] });
       },
       report.containersRestored,
       old.name,

@@ -3,6 +3,7 @@ import { isMcpPodmanError, McpPodmanError } from '../../errors.js';
 import { buildImage } from '../../podman/build.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { assertBindable, BUILD_CONTEXT } from '../bind-roots.js';
+import { confinementOf } from '../confinement.js';
 import { buildNetwork } from '../host-network.js';
 import { collectLogs, logArgs } from '../logs.js';
 import { table } from '../render.js';
@@ -91,6 +92,7 @@ export const composeUp = defineTool({
       signal: ctx.signal,
       stopTimeout: args.timeout,
       maxWaitMs: ctx.config.limits.runWaitMs,
+      confinement: confinementOf(ctx.config),
       progress,
     });
     const exits = args.detach ? undefined : await waitForExits(client, applied, ctx);

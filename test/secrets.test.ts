@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -95,11 +95,24 @@ describe('secret tools against a real Podman: values never leave the server', ()
       await tool('podman_secret_create', { name: 'mcpp-s-bad', filePath: '/etc/hostname' }),
     );
     assert.equal(hostFile.code, 'FORBIDDEN');
-    assert.match(hostFile.message, /This secret reads host path \/etc\/hostname, which is outside/);
+    assert.match(
+      hostFile.message,
+      /This secret reads \/etc\/hostname, which is not a file this server may read/,
+    );
+    // A link under the roots to a host file gets the same answer, and its content goes nowhere.
+    await symlink('/etc/hostname', join(dir, 'hostname-link'));
+    const viaLink = errorOf(
+      await tool('podman_secret_create', { name: 'mcpp-s-bad', filePath: join(dir, 'hostname-link') }),
+    );
+    assert.equal(viaLink.code, 'FORBIDDEN');
+    assert.match(viaLink.message, /not a file this server may read/);
+    const missing = errorOf(
+      await tool('podman_secret_create', { name: 'mcpp-s-bad', filePath: join(dir, 'no-such-file') }),
+    );
+    assert.equal(missing.code, 'NOT_FOUND');
     for (const args of [
       { name: 'mcpp-s-bad' },
       { name: 'mcpp-s-bad', value: 'x-value', filePath: join(dir, 'secret.txt') },
-      { name: 'mcpp-s-bad', filePath: join(dir, 'no-such-file') },
       { name: 'mcpp-s-bad', filePath: dir },
       { name: 'mcpp-s-bad', filePath: 'relative/path' },
       { name: 'mcpp-s-bad', value: '' },

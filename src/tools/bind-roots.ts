@@ -15,8 +15,6 @@ export const BUILD_CONTEXT: HostUse = {
   action: 'builds from',
   instead: 'give the Containerfile inline (containerfileText)',
 };
-/** For a file the server reads on a caller's behalf (a secret's or an env file's content). */
-export const READS: HostUse = { action: 'reads', instead: 'pass the value itself' };
 
 /**
  * Which host folders a caller may bind-mount into a container, build an image from or have read. A

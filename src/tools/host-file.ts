@@ -8,6 +8,8 @@ export interface HostFileRead {
   /** The real path that was read (symlinks resolved), for resolving paths relative to the file. */
   path: string;
   text: string;
+  /** The same content as read, for a file that need not be text (a secret). */
+  bytes: Buffer;
 }
 
 export interface HostFileOptions {
@@ -22,7 +24,8 @@ export interface HostFileOptions {
 const DEFAULT_MAX_BYTES = 1024 * 1024;
 
 /**
- * Reads a host file for a client (a compose file, its .env and env_files, a kube YAML), only under
+ * Reads a host file for a client (a compose file, its .env and env_files, a kube YAML, a secret's
+ * content), only under
  * the bind roots. The server can read far more of the host than the client should, so a path
  * outside the roots is refused before it is looked at, and everything that could tell the client
  * about a file it may not read (a symlink to it, whether it exists) gets one and the same answer.
@@ -102,7 +105,8 @@ export async function readHostFile(
         details: { path, maxBytes: max },
       });
     }
-    return { path: real, text: buffer.subarray(0, length).toString('utf8') };
+    const bytes = buffer.subarray(0, length);
+    return { path: real, text: bytes.toString('utf8'), bytes };
   } finally {
     await handle.close();
   }

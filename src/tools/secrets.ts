@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises';
 import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
-import { assertBindable, READS } from './bind-roots.js';
+import { readHostFile } from './host-file.js';
 import { libpodObject } from './libpod-object.js';
 import { table, truncationNote } from './render.js';
 import { assertClientSecrets, assertNotReservedName } from './reserved-secrets.js';
@@ -43,34 +42,6 @@ function metadataOf(s: PodmanSecret) {
   };
 }
 
-/** Reads a secret file on the server, refusing anything Podman would refuse, without reading more than that. */
-async function readSecretFile(path: string): Promise<Buffer> {
-  let file: Awaited<ReturnType<typeof open>>;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    throw new McpPodmanError(
-      'INVALID_PARAMS',
-      `Cannot read "${path}" on the server (${(err as NodeJS.ErrnoException).code ?? 'error'}). Give the absolute path of a readable file.`,
-    );
-  }
-  try {
-    const info = await file.stat();
-    if (!info.isFile()) throw new McpPodmanError('INVALID_PARAMS', `"${path}" is not a regular file.`);
-    if (info.size === 0 || info.size > MAX_SECRET_BYTES) {
-      throw new McpPodmanError(
-        'INVALID_PARAMS',
-        `"${path}" has ${info.size} bytes; a secret must have 1 to ${MAX_SECRET_BYTES} bytes.`,
-      );
-    }
-    const buffer = Buffer.alloc(info.size);
-    const { bytesRead } = await file.read(buffer, 0, info.size, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
 const create = defineTool({
   name: 'podman_secret_create',
   title: 'Create a secret',
@@ -103,14 +74,19 @@ const create = defineTool({
     if ((args.value === undefined) === (args.filePath === undefined)) {
       throw new McpPodmanError('INVALID_PARAMS', 'Give exactly one of value or filePath.');
     }
-    // A file's content goes into a secret a container can mount: it is a host path like a bind.
-    const file =
+    // A file's content goes into a secret a container can mount: it is read only under the bind
+    // roots, by the real path that was checked, never through a link swapped in meanwhile.
+    const data =
       args.filePath === undefined
-        ? undefined
-        : (await assertBindable([args.filePath], ctx.config.bindRoots, 'This secret', READS))[0]!;
-    const data = file === undefined ? Buffer.from(args.value!) : await readSecretFile(file);
-    if (data.length > MAX_SECRET_BYTES)
-      throw new McpPodmanError('INVALID_PARAMS', `A secret must have at most ${MAX_SECRET_BYTES} bytes.`);
+        ? Buffer.from(args.value!)
+        : (
+            await readHostFile(args.filePath, ctx.config.bindRoots, 'This secret', {
+              instead: 'pass the value itself',
+              maxBytes: MAX_SECRET_BYTES,
+            })
+          ).bytes;
+    if (data.length === 0 || data.length > MAX_SECRET_BYTES)
+      throw new McpPodmanError('INVALID_PARAMS', `A secret must have 1 to ${MAX_SECRET_BYTES} bytes.`);
     const text = data.toString('utf8');
     ctx.redactor.remember(text);
     // A value read from a file usually ends with a newline that a program printing it may drop.

@@ -51,6 +51,7 @@ describe('readHostFile: host files are read for a client only under the bind roo
     assert.deepEqual(await readHostFile(join(root, 'alias.yaml'), [root], 'This test', INSTEAD), {
       path: join(root, 'plain.yaml'),
       text: 'a: 1\n',
+      bytes: Buffer.from('a: 1\n'),
     });
   });
 

@@ -97,6 +97,9 @@ describe('container tools over stdio against a real Podman', () => {
       ['mcpp-web'],
     );
     assert.match(textOf(ps), /mcpp-web/);
+    // libpod 4.3 lists an empty Status; the tool words it from the state and the start time.
+    assert.match(ps.structuredContent!.containers[0].status, /^Up (Less than a second|\d+ seconds?)$/);
+    assert.match(textOf(ps), /\bUp (Less than a second|\d+ seconds?)\b/);
 
     const inspect = await call(server.client, 'podman_inspect', { container: 'mcpp-web' });
     const env = inspect.structuredContent!.container.Config.Env as string[];
@@ -165,6 +168,7 @@ describe('container tools over stdio against a real Podman', () => {
 
     const exited = await call(server.client, 'podman_ps', { all: true, filters: { name: 'mcpp-web' } });
     assert.equal(exited.structuredContent!.containers[0].state, 'exited');
+    assert.match(exited.structuredContent!.containers[0].status, /^Exited \(\d+\) .+ ago$/);
 
     const start = await call(server.client, 'podman_start', { containers: ['mcpp-web'] });
     assert.equal(start.isError, undefined, textOf(start));

@@ -7,7 +7,7 @@ import { assertBindable } from './bind-roots.js';
 import { assertConfined, type Confinement, confinementOf, restartWithBinds } from './confinement.js';
 import { assertNetworkAllowed } from './host-network.js';
 import { libpodObject } from './libpod-object.js';
-import { shortId, table, truncationNote } from './render.js';
+import { humanDuration, shortId, table, truncationNote } from './render.js';
 import { assertClientSecrets } from './reserved-secrets.js';
 import {
   containerRef,
@@ -35,7 +35,7 @@ const containerKind = libpodObject(
 export const containerNotFound = containerKind.notFound;
 export const containerPath = containerKind.path;
 
-interface ListedContainer {
+export interface ListedContainer {
   Id: string;
   Names?: string[];
   Image: string;
@@ -43,6 +43,7 @@ interface ListedContainer {
   Status?: string;
   Created?: number | string;
   StartedAt?: number;
+  ExitedAt?: number;
   ExitCode?: number;
   Ports?:
     | { host_ip?: string; host_port?: number; container_port: number; protocol?: string; range?: number }[]
@@ -50,6 +51,30 @@ interface ListedContainer {
   Labels?: Record<string, string> | null;
   PodName?: string;
   Command?: string[] | null;
+}
+
+/**
+ * The STATUS column. libpod 4.3 lists an empty Status, so it is worded from the state, the exit
+ * code and the times as `podman ps` words it; a Podman that fills Status in is taken at its word.
+ * Unset times come as Go's zero time (a large negative number).
+ */
+export function statusOf(c: ListedContainer, nowSeconds = Date.now() / 1000): string {
+  if (c.Status) return c.Status;
+  const since = (t: number | undefined) => (t && t > 0 ? humanDuration(nowSeconds - t) : undefined);
+  const up = since(c.StartedAt);
+  switch (c.State) {
+    case 'running':
+      return up ? `Up ${up}` : 'Up';
+    case 'paused':
+      return up ? `Up ${up} (paused)` : 'Paused';
+    case 'exited':
+    case 'stopped': {
+      const ago = since(c.ExitedAt);
+      return `Exited (${c.ExitCode ?? 0})${ago ? ` ${ago} ago` : ''}`;
+    }
+    default:
+      return c.State ? c.State.charAt(0).toUpperCase() + c.State.slice(1) : '';
+  }
 }
 
 function portsText(ports: ListedContainer['Ports']): string {
@@ -122,7 +147,7 @@ const ps = defineTool({
       name: c.Names?.[0] ?? '',
       image: c.Image,
       state: c.State,
-      status: c.Status ?? '',
+      status: statusOf(c),
       created: c.Created,
       ports: portsText(c.Ports),
       pod: c.PodName || undefined,

@@ -40,6 +40,23 @@ export function ago(unixSeconds: number | undefined): string {
   return `${Math.round(s / 86400)}d ago`;
 }
 
+/** A span of time the way `podman ps` words it: "Less than a second", "3 minutes", "2 days". */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return s === 1 ? '1 second' : `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  const d = Math.round(s / 86400);
+  if (d < 14) return `${d} days`;
+  if (d < 60) return `${Math.round(d / 7)} weeks`;
+  return d < 730 ? `${Math.round(d / 30)} months` : `${Math.round(d / 365)} years`;
+}
+
 /** A note appended when a listing was cut. */
 export function truncationNote(shown: number, total: number, hint: string): string {
   return total > shown ? `\n(showing ${shown} of ${total}; ${hint})` : '';

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -15,6 +17,7 @@ import type { App } from '../src/server/app.js';
 import { api, http, waitFor, writeTemplates } from './helpers/api.js';
 import { ensureBusybox, ensureNpmServerImage } from './helpers/images.js';
 import {
+  CLI,
   call,
   connectHttp,
   errorOf,
@@ -25,6 +28,7 @@ import {
 import { listContainers, podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
 
 const SERVICE = 'io.mcp-podman.service';
+const run = promisify(execFile);
 
 async function mcpClient(url: string): Promise<Client> {
   const client = new Client({ name: 'api-test', version: '1.0.0' });
@@ -416,6 +420,16 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
       await alone.close();
       await main.close();
     }
+    // A stdio server's log is its stderr: its stdout carries the JSON-RPC frames, which are no log.
+    const logs = await api(base, 'GET', '/containers/ev/logs');
+    assert.equal(logs.status, 200, logs.text);
+    assert.match(logs.text, /Starting default \(STDIO\) server/);
+    assert.ok(!logs.text.includes('jsonrpc'), `no protocol frames in the log: ${logs.text.slice(0, 500)}`);
+    // `server ls` counts a ready mount as up, as the dashboard does.
+    const ls = await run(process.execPath, [CLI, 'server', 'ls'], {
+      env: { ...process.env, MCP_PODMAN_URL: base },
+    });
+    assert.match(ls.stdout, /^ev\s+mcp-stdio\s+\S+\s+running\s+1\/1\b/m, ls.stdout);
     const activity = (await api(base, 'GET', '/api/activity')).json;
     assert.ok(activity.calls.some((c: { tool: string; ok: boolean }) => c.tool === 'ev_echo' && c.ok));
     assert.ok(activity.calls.some((c: { tool: string; ok: boolean }) => c.tool === 'echo' && c.ok));

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { LogLine } from '../api/services/logs.js';
 import type { ServiceManager } from '../api/services/manager.js';
-import type { Service } from '../api/services/model.js';
+import { replicasUp, type Service } from '../api/services/model.js';
 import { McpPodmanError } from '../errors.js';
 import { table } from '../tools/render.js';
 import { openDirectServices } from './direct-services.js';
@@ -180,8 +180,7 @@ async function withProgress<T>(api: ManagementClient, name: string, work: () => 
     void api
       .json<Service>('GET', `/containers/${enc(name)}/status`)
       .then((s) => {
-        const running = s.replicas.filter((r) => r.state === 'running').length;
-        return `${s.state} (${running}/${s.replicas_desired} replicas running)`;
+        return `${s.state} (${replicasUp(s)}/${s.replicas_desired} replicas up)`;
       })
       .catch(() => 'pulling or building the image, creating containers')
       .then((what) => {
@@ -222,7 +221,7 @@ function servicesTable(services: Service[]): string {
       s.kind,
       s.template,
       s.state,
-      `${s.replicas.filter((r) => r.state === 'running').length}/${s.replicas_desired}`,
+      `${replicasUp(s)}/${s.replicas_desired}`,
       s.routes.mcp ?? s.routes.host,
     ]),
   );

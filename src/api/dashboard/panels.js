@@ -3,7 +3,10 @@ import { clock, count, duration, el, muted, put } from './dom.js';
 
 const MAX_ROWS = 50;
 const MAX_TOOLS = 40;
-/** A container replica says "running"; a gateway mount says "ready" once its server answered. */
+/**
+ * A container replica says "running"; a gateway mount says "ready" once its server answered. The
+ * same set as UP_STATES in src/api/services/model.ts, which the CLI counts with.
+ */
 const UP_STATES = new Set(['running', 'ready']);
 
 export function renderHealth(node, health) {

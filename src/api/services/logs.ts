@@ -9,13 +9,18 @@ export interface LogLine {
 export interface LogTarget {
   replica: string;
   id: string;
+  /** The container's stdout carries MCP's JSON-RPC frames (a stdio server): only stderr is its log. */
+  stdoutIsProtocol?: boolean;
 }
 
 /** Caps on what one non-follow logs request returns. */
 const MAX_LINES = 10_000;
 const MAX_LINE_CHARS = 16 * 1024;
 
-/** Reads one container's log stream line by line (both stdout and stderr) until it ends or `signal` aborts. */
+/**
+ * Reads one container's log stream line by line (stdout and stderr, or stderr alone for a stdio MCP
+ * server) until it ends or `signal` aborts.
+ */
 async function streamLines(options: {
   podman: PodmanClient;
   target: LogTarget;
@@ -26,7 +31,7 @@ async function streamLines(options: {
   const { target } = options;
   const res = await options.podman.request('GET', `/libpod/containers/${target.id}/logs`, {
     query: {
-      stdout: true,
+      stdout: !target.stdoutIsProtocol,
       stderr: true,
       follow: options.query.follow,
       tail: String(options.query.tail),

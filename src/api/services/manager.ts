@@ -371,7 +371,8 @@ export class ServiceManager {
 
   private async logTargets(name: string): Promise<LogTarget[]> {
     const stdioId = this.stdio.containerId(name);
-    if (this.stdio.has(name)) return stdioId ? [{ replica: `${name}-0`, id: stdioId }] : [];
+    if (this.stdio.has(name))
+      return stdioId ? [{ replica: `${name}-0`, id: stdioId, stdoutIsProtocol: true }] : [];
     const containers = await listServiceContainers(await this.podmanClient(), name);
     if (containers.length === 0)
       throw new McpPodmanError('NOT_FOUND', `No service "${name}". GET /containers lists services.`);

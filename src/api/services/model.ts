@@ -61,6 +61,17 @@ export const StartServiceSchema = z
 export type CreateServiceRequest = z.infer<typeof CreateServiceSchema>;
 export type StartServiceRequest = z.infer<typeof StartServiceSchema>;
 
+/**
+ * Replica states that count as up: a running container, or a ready gateway mount (an mcp-stdio
+ * service). The dashboard's panels.js keeps the same set.
+ */
+export const UP_STATES: ReadonlySet<string> = new Set(['running', 'ready']);
+
+/** How many of a service's replicas are up. */
+export function replicasUp(service: { replicas: { state: string }[] }): number {
+  return service.replicas.filter((r) => UP_STATES.has(r.state)).length;
+}
+
 export const ReplicaSchema = z.object({
   id: z.string(),
   name: z.string(),

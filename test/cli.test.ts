@@ -55,6 +55,20 @@ const SERVER_JSON = {
   ],
 };
 
+describe('mcp-podman commands', () => {
+  it('says a mistyped command is unknown and suggests the one meant, instead of serving', async () => {
+    const typo = await cli(['serv']);
+    assert.equal(typo.code, 1);
+    assert.match(typo.stderr, /unknown command 'serv'/);
+    assert.match(typo.stderr, /Did you mean serve\?/);
+    assert.doesNotMatch(typo.stderr, /too many arguments/);
+    // With no command, or with only serve's flags, it still serves.
+    const help = await cli(['--transport', 'http', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: mcp-podman serve/);
+  });
+});
+
 describe('mcp-podman catalog', () => {
   let dir: string;
   let env: Record<string, string>;

@@ -27,11 +27,12 @@ const program = new Command()
   .name('mcp-podman')
   .description('Podman for AI agents over the Model Context Protocol')
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .showSuggestionAfterError();
 
 program
-  .command('serve', { isDefault: true })
-  .description('Serve Podman tools over MCP (stdio by default)')
+  .command('serve')
+  .description('Serve Podman tools over MCP (stdio by default); the command when none is given')
   .addOption(
     new Option('--transport <kind>', 'stdio, http (Streamable HTTP + legacy SSE) or websocket').choices([
       'stdio',
@@ -124,11 +125,25 @@ program
     process.stdout.write(toolTable(opts.json ? 'json' : 'markdown'));
   });
 
+/**
+ * `serve` is what runs when no command is named (`mcp-podman`, `mcp-podman --transport http`).
+ * It is inserted here rather than marked as commander's default command: a default command would
+ * swallow a mistyped one (`mcp-podman serv` said "too many arguments for 'serve'"), where this way
+ * commander says "unknown command 'serv'" and suggests `serve`.
+ */
+function withDefaultCommand(argv: string[]): string[] {
+  const first = argv[2];
+  const programFlags = ['-h', '--help', '-V', '--version'];
+  if (first === undefined || (first.startsWith('-') && !programFlags.includes(first)))
+    return [...argv.slice(0, 2), 'serve', ...argv.slice(2)];
+  return argv;
+}
+
 catalogCommands(program);
 serverCommands(program);
 installCommand(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(withDefaultCommand(process.argv)).catch((err: unknown) => {
   if (isMcpPodmanError(err)) {
     process.stderr.write(`mcp-podman: ${err.code}: ${err.message}\n`);
     process.exit(2);

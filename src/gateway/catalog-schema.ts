@@ -53,16 +53,23 @@ const volumeSpec = z
   })
   .strict();
 
-const transportSpec = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('stdio') }).strict(),
-  z
-    .object({
-      type: z.literal('http'),
-      port: z.number().int().min(1).max(65535).describe('Port the server listens on inside the container'),
-      path: z.string().startsWith('/').default('/mcp').describe('Path of the Streamable HTTP endpoint'),
-    })
-    .strict(),
-]);
+/**
+ * `transport: stdio`, as the README writes it, is shorthand for `{type: stdio}`; a bare `http` is
+ * read as `{type: http}`, so its error asks for the port instead of "expected object".
+ */
+const transportSpec = z.preprocess(
+  (v) => (v === 'stdio' || v === 'http' ? { type: v } : v),
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('stdio') }).strict(),
+    z
+      .object({
+        type: z.literal('http'),
+        port: z.number().int().min(1).max(65535).describe('Port the server listens on inside the container'),
+        path: z.string().startsWith('/').default('/mcp').describe('Path of the Streamable HTTP endpoint'),
+      })
+      .strict(),
+  ]),
+);
 
 const resourcesSpec = z
   .object({

@@ -13,6 +13,18 @@ describe('catalog', () => {
     assert.ok(entries.some((e) => e.id === 'github' && e.env.GITHUB_PERSONAL_ACCESS_TOKEN?.secret));
   });
 
+  it('takes `transport: stdio` as the README writes it, and a bare `http` asks for its port', () => {
+    const [stdio] = parseCatalogDocument(
+      { entries: [{ id: 's', name: 'S', image: 'i', transport: 'stdio' }] },
+      'f',
+    );
+    assert.deepEqual(stdio!.transport, { type: 'stdio' });
+    assert.throws(
+      () => parseCatalogDocument({ entries: [{ id: 'h', name: 'H', image: 'i', transport: 'http' }] }, 'f'),
+      (err: unknown) => isMcpPodmanError(err) && /entry "h".*transport\.port/s.test(err.message),
+    );
+  });
+
   it('names the bad entry and field when validation fails', () => {
     const doc = {
       entries: [

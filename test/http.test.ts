@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,14 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { waitFor } from './helpers/api.js';
 import { refusedStart } from './helpers/cli-exit.js';
 import { ensureBusybox } from './helpers/images.js';
-import { call, connectHttp, errorOf, type HttpServerProcess, startHttpServer } from './helpers/mcp.js';
+import {
+  call,
+  connectHttp,
+  errorOf,
+  type HttpServerProcess,
+  startHttpServer,
+  startServeProcess,
+} from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
 
 interface RawReply {
@@ -88,6 +96,20 @@ function statusForUnfinishedBody(
   });
 }
 
+const HTTP_URL = /"url":"(http:\/\/[^"]+)\/mcp"/;
+
+/**
+ * Another local user: a process running as `nobody` (the test runs as root, which owns the Podman
+ * socket) tries the loopback port with no token, and tries to read the token file.
+ */
+function asNobody(script: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['-e', script], { uid: 65534, gid: 65534 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
+
 const INITIALIZE = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
@@ -128,7 +150,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
   });
 
   it('lists and calls tools over Streamable HTTP', async () => {
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     clients.push(client);
     const { tools } = await client.listTools();
     assert.ok(tools.some((t) => t.name === 'podman_info'));
@@ -141,7 +163,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
   });
 
   it('keeps no session for an initialize the transport refuses', async () => {
-    const before = (await jsonMetrics(server.url)).active_sessions as number;
+    const before = (await jsonMetrics(server.url, server.auth)).active_sessions as number;
     const initialize = {
       jsonrpc: '2.0',
       id: 1,
@@ -152,17 +174,17 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       const refused = await raw(server.url, {
         method: 'POST',
         path: '/mcp',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...server.auth },
         body: JSON.stringify(initialize),
       });
       assert.equal(refused.status, 406, refused.body);
     }
-    assert.equal((await jsonMetrics(server.url)).active_sessions, before);
+    assert.equal((await jsonMetrics(server.url, server.auth)).active_sessions, before);
   });
 
   it('cancels a call whose client drops the connection, so its Podman work stops', async () => {
     const image = await ensureBusybox();
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     clients.push(client);
     const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
     const name = 'mcpp-http-dropped';
@@ -171,7 +193,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       port: new URL(server.url).port,
       method: 'POST',
       path: '/mcp',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId },
+      headers: { ...MCP_HEADERS, ...server.auth, 'mcp-session-id': sessionId },
     });
     req.on('error', () => undefined);
     req.end(
@@ -198,8 +220,13 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
   });
 
   it('serves two concurrent sessions, and DELETE ends one of them', async () => {
-    const before = (await jsonMetrics(server.url)).active_sessions as number;
-    const transports = [0, 1].map(() => new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+    const before = (await jsonMetrics(server.url, server.auth)).active_sessions as number;
+    const transports = [0, 1].map(
+      () =>
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: { headers: server.auth },
+        }),
+    );
     const pair = transports.map(() => new Client({ name: 'mcp-podman-test', version: '1.0.0' }));
     await Promise.all(pair.map((c, i) => c.connect(transports[i]!)));
     clients.push(...pair);
@@ -212,21 +239,25 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       call(pair[1]!, 'podman_info'),
     ]);
     for (const r of results) assert.equal(r.isError, undefined, JSON.stringify(r).slice(0, 300));
-    assert.equal((await jsonMetrics(server.url)).active_sessions, before + 2);
+    assert.equal((await jsonMetrics(server.url, server.auth)).active_sessions, before + 2);
 
-    const del = await raw(server.url, { method: 'DELETE', path: '/mcp', headers: { 'mcp-session-id': a! } });
+    const del = await raw(server.url, {
+      method: 'DELETE',
+      path: '/mcp',
+      headers: { ...server.auth, 'mcp-session-id': a! },
+    });
     assert.equal(del.status, 200);
     const after = await raw(server.url, {
       method: 'POST',
       path: '/mcp',
-      headers: { ...MCP_HEADERS, 'mcp-session-id': a! },
+      headers: { ...MCP_HEADERS, ...server.auth, 'mcp-session-id': a! },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     assert.equal(after.status, 404);
     assert.equal(JSON.parse(after.body).error.code, -32001);
     await assert.rejects(pair[0]!.listTools());
     assert.equal((await call(pair[1]!, 'podman_info')).isError, undefined, 'the other session lives on');
-    assert.equal((await jsonMetrics(server.url)).active_sessions, before + 1);
+    assert.equal((await jsonMetrics(server.url, server.auth)).active_sessions, before + 1);
   });
 
   it('closes a session idle for sessionIdleTimeoutMs, never one with a call under way or in use', async () => {
@@ -241,9 +272,9 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       '--log-level',
       'info',
     ]);
-    const quiet = await connectHttp(idle.url);
-    const pinging = await connectHttp(idle.url);
-    const slow = await connectHttp(idle.url);
+    const quiet = await connectHttp(idle.url, idle.auth);
+    const pinging = await connectHttp(idle.url, idle.auth);
+    const slow = await connectHttp(idle.url, idle.auth);
     clients.push(quiet, pinging, slow);
     const quietId = (quiet.transport as StreamableHTTPClientTransport).sessionId!;
     const quietAlive = async () =>
@@ -251,7 +282,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
         await raw(idle.url, {
           method: 'POST',
           path: '/mcp',
-          headers: { ...MCP_HEADERS, 'mcp-session-id': quietId },
+          headers: { ...MCP_HEADERS, ...idle.auth, 'mcp-session-id': quietId },
           body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }),
         })
       ).status !== 404;
@@ -279,7 +310,9 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
 
   it('lists and calls tools over the legacy SSE transport', async () => {
     const client = new Client({ name: 'mcp-podman-sse-test', version: '1.0.0' });
-    await client.connect(new SSEClientTransport(new URL(`${server.url}/sse`)));
+    await client.connect(
+      new SSEClientTransport(new URL(`${server.url}/sse`), { requestInit: { headers: server.auth } }),
+    );
     clients.push(client);
     const { tools } = await client.listTools();
     assert.ok(tools.some((t) => t.name === 'podman_ps'));
@@ -299,7 +332,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     const badOrigin = await raw(server.url, {
       method: 'POST',
       path: '/mcp',
-      headers: { ...MCP_HEADERS, origin: 'https://evil.example' },
+      headers: { ...MCP_HEADERS, ...server.auth, origin: 'https://evil.example' },
       body: INITIALIZE,
     });
     assert.equal(badOrigin.status, 403);
@@ -309,7 +342,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     const loopbackOrigin = await raw(server.url, {
       method: 'POST',
       path: '/mcp',
-      headers: { ...MCP_HEADERS, origin: `http://localhost:${port}` },
+      headers: { ...MCP_HEADERS, ...server.auth, origin: `http://localhost:${port}` },
       body: INITIALIZE,
     });
     assert.equal(loopbackOrigin.status, 200, loopbackOrigin.body);
@@ -326,7 +359,12 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     const allowed = await raw(open.url, {
       method: 'POST',
       path: '/mcp',
-      headers: { ...MCP_HEADERS, host: `mcp.example.test:${openPort}`, origin: 'https://app.example.test' },
+      headers: {
+        ...MCP_HEADERS,
+        ...open.auth,
+        host: `mcp.example.test:${openPort}`,
+        origin: 'https://app.example.test',
+      },
       body: INITIALIZE,
     });
     assert.equal(allowed.status, 200, allowed.body);
@@ -386,6 +424,115 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     assert.equal(withEnvToken.status, 200);
   });
 
+  it('with no token configured, generates one: another local user without it gets 401, /health stays open', async () => {
+    const runtime = await mkdtemp(join(tmpdir(), 'mcp-podman-runtime-'));
+    const generated = await startServeProcess(
+      ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath],
+      { XDG_RUNTIME_DIR: runtime },
+      HTTP_URL,
+    );
+    extra.push(generated);
+    const port = new URL(generated.url).port;
+    const tokenFile = join(runtime, 'mcp-podman', `${port}.token`);
+
+    // The attack: a process running as nobody drives MCP over the loopback port with no token.
+    const attack = await asNobody(
+      `fetch(${JSON.stringify(`${generated.url}/mcp`)}, { method: 'POST', headers: ${JSON.stringify(MCP_HEADERS)}, body: ${JSON.stringify(INITIALIZE)} })` +
+        `.then((r) => console.log(r.status))`,
+    );
+    assert.equal(attack, '401', 'no MCP session without the token');
+    const unreadable = await asNobody(
+      `require('fs').promises.readFile(${JSON.stringify(tokenFile)}).then(() => console.log('read'), (e) => console.log(e.code))`,
+    );
+    assert.equal(unreadable, 'EACCES', 'the token file is not readable by another user');
+    for (const [method, path, host] of [
+      ['POST', '/mcp'],
+      ['GET', '/sse'],
+      ['GET', '/metrics'],
+      ['GET', '/api/activity'],
+      ['GET', '/containers'],
+      ['GET', '/templates'],
+      ['GET', '/openapi.json'],
+      ['POST', '/servers/any/mcp'],
+      ['GET', '/', `any.localhost:${port}`],
+    ] as const) {
+      const res = await raw(generated.url, {
+        method,
+        path,
+        headers: { ...MCP_HEADERS, ...(host ? { host } : {}) },
+        body: method === 'POST' ? INITIALIZE : undefined,
+      });
+      assert.equal(res.status, 401, `${method} ${host ?? ''}${path} without a token`);
+      assert.equal(JSON.parse(res.body).error.code, 'UNAUTHORIZED');
+    }
+    const health = await raw(generated.url, { path: '/health' });
+    assert.equal(health.status, 200);
+    assert.deepEqual(Object.keys(JSON.parse(health.body)).sort(), [
+      'server_name',
+      'status',
+      'timestamp',
+      'uptime_seconds',
+      'version',
+    ]);
+
+    const file = await stat(tokenFile);
+    assert.equal(file.mode & 0o777, 0o600, 'the token file is owner-only');
+    assert.equal((await stat(join(runtime, 'mcp-podman'))).mode & 0o777, 0o700);
+    const token = (await readFile(tokenFile, 'utf8')).trim();
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    assert.ok(generated.stderr().includes(`Authorization: Bearer $(cat ${tokenFile})`));
+    assert.ok(generated.stderr().includes(`${generated.url}/#token=${token}`), generated.stderr());
+    const client = await connectHttp(generated.url, { authorization: `Bearer ${token}` });
+    clients.push(client);
+    assert.equal((await call(client, 'podman_info')).isError, undefined, 'the generated token works');
+    const withToken = await raw(generated.url, {
+      path: '/api/activity',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(withToken.status, 200);
+
+    await client.close();
+    assert.equal(await generated.stop(), 0);
+    await assert.rejects(access(tokenFile), 'the token file is removed at shutdown');
+    await rm(runtime, { recursive: true, force: true });
+  });
+
+  it('--unsafe-no-auth lets a request through without a token, and warns', async () => {
+    const runtime = await mkdtemp(join(tmpdir(), 'mcp-podman-runtime-'));
+    const open = await startServeProcess(
+      ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath, '--unsafe-no-auth'],
+      { XDG_RUNTIME_DIR: runtime },
+      HTTP_URL,
+    );
+    extra.push(open);
+    assert.equal((await raw(open.url, { path: '/metrics' })).status, 200);
+    assert.equal((await raw(open.url, { path: '/api/activity' })).status, 200);
+    assert.match(open.stderr(), /WARNING: --unsafe-no-auth: no token is required\. Every local user/);
+    assert.deepEqual(await readdir(runtime), [], 'no token is generated or written');
+    assert.equal(await open.stop(), 0);
+    await rm(runtime, { recursive: true, force: true });
+
+    const fromEnv = await startServeProcess(
+      ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath],
+      { MCP_PODMAN_UNSAFE_NO_AUTH: 'true' },
+      HTTP_URL,
+    );
+    extra.push(fromEnv);
+    assert.equal((await raw(fromEnv.url, { path: '/metrics' })).status, 200);
+    assert.match(fromEnv.stderr(), /WARNING: --unsafe-no-auth/);
+
+    const base = ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath];
+    const withToken = await refusedStart([...base, '--unsafe-no-auth', '--auth-token', 'x'.repeat(24)]);
+    assert.equal(withToken.code, 2);
+    assert.match(withToken.stderr, /contradict/);
+    const withEnableAuth = await refusedStart([...base, '--unsafe-no-auth'], { ENABLE_AUTH: 'true' });
+    assert.equal(withEnableAuth.code, 2);
+    assert.match(withEnableAuth.stderr, /ENABLE_AUTH is on, and it forbids --unsafe-no-auth/);
+    const network = await refusedStart([...base, '--unsafe-no-auth', '--host', '0.0.0.0']);
+    assert.equal(network.code, 2);
+    assert.match(network.stderr, /Refusing to bind 0\.0\.0\.0 without authentication/);
+  });
+
   it('refuses to bind 0.0.0.0 without a token (exit code 2, and says why)', async () => {
     const { code, stderr } = await refusedStart([
       '--transport',
@@ -428,13 +575,13 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
   });
 
   it('exports Prometheus counters and tool-duration buckets, and a JSON summary on request', async () => {
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     clients.push(client);
     const { tools } = await client.listTools();
     assert.equal((await call(client, 'podman_info')).isError, undefined);
     errorOf(await call(client, 'podman_top', { container: 'mcpp-metrics-absent' }));
 
-    const res = await fetch(`${server.url}/metrics`);
+    const res = await fetch(`${server.url}/metrics`, { headers: server.auth });
     assert.equal(res.status, 200);
     assert.match(String(res.headers.get('content-type')), /^text\/plain/);
     const text = await res.text();
@@ -454,7 +601,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     );
     assert.ok(value(/^mcp_podman_tool_call_duration_seconds_count\{tool="podman_info"\} (\d+)/m) >= 1);
 
-    const summary = await jsonMetrics(server.url);
+    const summary = await jsonMetrics(server.url, server.auth);
     assert.deepEqual(Object.keys(summary).sort(), [
       'active_sessions',
       'registered_tools',
@@ -473,10 +620,15 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
   });
 
   it('answers a malformed body with 400 and JSON-RPC -32700, and keeps serving', async () => {
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     clients.push(client);
     for (const body of ['{"jsonrpc":"2.0",', 'not json at all', '']) {
-      const res = await raw(server.url, { method: 'POST', path: '/mcp', headers: MCP_HEADERS, body });
+      const res = await raw(server.url, {
+        method: 'POST',
+        path: '/mcp',
+        headers: { ...MCP_HEADERS, ...server.auth },
+        body,
+      });
       assert.equal(res.status, 400, `body ${JSON.stringify(body)}`);
       const reply = JSON.parse(res.body);
       assert.equal(reply.jsonrpc, '2.0');
@@ -487,6 +639,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
       path: '/mcp',
       headers: {
         ...MCP_HEADERS,
+        ...server.auth,
         'mcp-session-id': (client.transport as StreamableHTTPClientTransport).sessionId!,
       },
       body: '{oops',
@@ -502,18 +655,18 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     // Both bodies stay unfinished: the server must answer from what it has seen, and a server that
     // waited for the end would never answer at all.
     const declared = await statusForUnfinishedBody(server.url, {
-      headers: { ...MCP_HEADERS, 'content-length': String(5 * 1024 * 1024) },
+      headers: { ...MCP_HEADERS, ...server.auth, 'content-length': String(5 * 1024 * 1024) },
       bytes: 1024,
     });
     assert.equal(declared.status, 413);
     assert.equal(JSON.parse(declared.body).error.code, -32600);
     const chunked = await statusForUnfinishedBody(server.url, {
-      headers: MCP_HEADERS,
+      headers: { ...MCP_HEADERS, ...server.auth },
       bytes: 8 * 1024 * 1024,
     });
     assert.equal(chunked.status, 413);
 
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     clients.push(client);
     assert.equal((await call(client, 'podman_info')).isError, undefined, 'the server keeps serving');
   });

@@ -136,14 +136,16 @@ export function openApiDocument(routes: ApiRoute[]): Json {
       version: VERSION,
       description:
         'Services from templates, their replicas, logs and health. A request whose Host is <name>.localhost is ' +
-        'reverse-proxied to a healthy replica of service <name>. Errors are {error: {code, message}}.',
+        'reverse-proxied to a healthy replica of service <name>. Errors are {error: {code, message}}. Every ' +
+        'operation needs "Authorization: Bearer <token>": the configured token, or the one the server generated ' +
+        'at start and wrote to its token file.',
     },
     servers: [{ url: '/' }],
     components: {
       schemas: collector.components,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },
-    security: [{ bearer: [] }, {}],
+    security: [{ bearer: [] }],
     paths,
   };
 }

@@ -4,7 +4,8 @@ import { cors } from 'hono/cors';
 import { McpPodmanError } from '../errors.js';
 import { BUILTIN_CATALOG } from '../gateway/catalog.js';
 import type { App } from '../server/app.js';
-import { jsonError, tokenMatches } from '../transport/guards.js';
+import { authenticate, type ListenerAuth, unauthorized } from '../transport/auth.js';
+import { jsonError } from '../transport/guards.js';
 import { openApiDocument } from './openapi.js';
 import { forward } from './proxy.js';
 import { errorResponse } from './respond.js';
@@ -27,7 +28,7 @@ export interface ManagementPlane {
   services: ServiceManager;
   /** Options for startHttpServer. */
   http: {
-    early: (hono: HttpHono) => void;
+    early: (hono: HttpHono, auth: ListenerAuth) => void;
     mount: (hono: HttpHono) => void;
     extraHost: (hostname: string) => boolean;
   };
@@ -64,7 +65,7 @@ export async function attachManagementPlane(app: App): Promise<ManagementPlane> 
   const routes = apiRoutes(app, services);
   const openapi = openApiDocument(routes);
 
-  const early = (hono: HttpHono) => {
+  const early = (hono: HttpHono, auth: ListenerAuth) => {
     if (config.api.corsOrigins.length) {
       hono.use(
         '*',
@@ -79,12 +80,7 @@ export async function attachManagementPlane(app: App): Promise<ManagementPlane> 
     hono.use('*', async (c, next) => {
       const match = SERVICE_HOST_RE.exec(hostnameOf(c.req.header('host')));
       if (!match) return next();
-      if (!tokenMatches(config.authToken, c.req.header('authorization'))) {
-        return jsonError(
-          'UNAUTHORIZED',
-          'Missing or wrong bearer token. Send "Authorization: Bearer <token>".',
-        );
-      }
+      if (!authenticate(auth, c.req.header('authorization'))) return unauthorized();
       try {
         const target = await services.pick(match[1]!, ['http', 'mcp-http']);
         const url = new URL(c.req.url);

@@ -45,7 +45,14 @@ program
   .option('--socket-path <path>', 'Podman API socket')
   .option('--url <url>', 'Podman API URL (unix:// or tcp://)')
   .option('--no-embedded', 'do not start `podman system service` when no Podman answers')
-  .option('--auth-token <token>', 'bearer token for HTTP (or MCP_PODMAN_AUTH_TOKEN)')
+  .option(
+    '--auth-token <token>',
+    'bearer token for HTTP/WebSocket (or MCP_PODMAN_AUTH_TOKEN; generated at start when none is given)',
+  )
+  .option(
+    '--unsafe-no-auth',
+    'serve HTTP/WebSocket on loopback with no token: any local user can then drive Podman',
+  )
   .option('--allowed-hosts <hosts>', 'extra Host header values to accept (comma-separated)', list)
   .option('--allowed-origins <origins>', 'extra Origin values to accept (comma-separated)', list)
   .addOption(new Option('--log-level <level>', 'log level (logs go to stderr)').choices(LOG_LEVELS))
@@ -87,6 +94,7 @@ program
       host: opts.host,
       port: opts.port,
       authToken: opts.authToken,
+      unsafeNoAuth: opts.unsafeNoAuth,
       allowedHosts: opts.allowedHosts,
       allowedOrigins: opts.allowedOrigins,
       logLevel: opts.logLevel,

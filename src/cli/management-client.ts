@@ -1,4 +1,6 @@
 import { ERROR_CODES, type ErrorCode, McpPodmanError } from '../errors.js';
+import { isLoopback } from '../transport/guards.js';
+import { readTokenFile } from '../transport/token-file.js';
 import { SERVER_NAME } from '../version.js';
 
 export const DEFAULT_INSTANCE_URL = 'http://127.0.0.1:8913';
@@ -6,11 +8,11 @@ export const DEFAULT_INSTANCE_URL = 'http://127.0.0.1:8913';
 /** The management API of a running `mcp-podman serve --transport http`, as the CLI uses it. */
 export class ManagementClient {
   readonly url: string;
-  private readonly headers: Record<string, string>;
+  private token: Promise<string | undefined>;
 
   constructor(options: { url: string; token?: string }) {
     this.url = options.url.replace(/\/+$/, '');
-    this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
+    this.token = options.token ? Promise.resolve(options.token) : generatedTokenOf(this.url);
   }
 
   /**
@@ -44,7 +46,7 @@ export class ManagementClient {
       res = await fetch(`${this.url}${path}`, {
         method,
         headers: {
-          ...this.headers,
+          ...(await this.authorization()),
           ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -60,6 +62,27 @@ export class ManagementClient {
     if (res.ok) return res;
     throw await apiError(res, this.url);
   }
+
+  private async authorization(): Promise<Record<string, string>> {
+    const token = await this.token;
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+}
+
+/**
+ * With no token given, a local instance's generated one: it sits in an owner-only file named by the
+ * port, so this finds it exactly when the CLI runs as the user who started the server. A remote URL
+ * never gets it.
+ */
+async function generatedTokenOf(url: string): Promise<string | undefined> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' || !isLoopback(parsed.hostname.replace(/^\[|\]$/g, ''))) return undefined;
+  return readTokenFile(Number(parsed.port || 80));
 }
 
 async function apiError(res: Response, url: string): Promise<McpPodmanError> {
@@ -73,7 +96,7 @@ async function apiError(res: Response, url: string): Promise<McpPodmanError> {
   if (res.status === 401) {
     return new McpPodmanError(
       'UNAUTHORIZED',
-      `The instance at ${url} wants a bearer token: pass --token or set MCP_PODMAN_AUTH_TOKEN.`,
+      `The instance at ${url} wants a bearer token: pass --token or set MCP_PODMAN_AUTH_TOKEN (a local instance's generated token is read from its token file, when this user started it).`,
     );
   }
   const code: ErrorCode = ERROR_CODES.includes(error.code as ErrorCode)

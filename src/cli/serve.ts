@@ -44,11 +44,40 @@ async function startTransport(app: App): Promise<void> {
   }
   if (config.transport === 'http') {
     const plane = await attachManagementPlane(app);
-    await startHttpServer(app, plane.http);
+    const handle = await startHttpServer(app, plane.http);
+    announceAuth({ ...handle, dashboard: `${handle.url}/` });
     return;
   }
   const { startWebSocketServer } = await import('../transport/websocket.js');
-  await startWebSocketServer(app);
+  announceAuth(await startWebSocketServer(app));
+}
+
+/**
+ * Tells the operator, on stderr whatever the log level, how clients get in: with a generated token,
+ * where it is and (Jupyter style) a dashboard URL carrying it in the fragment, which browsers never
+ * send to a server or put in a Referer. Without auth, a warning saying what that risks.
+ */
+function announceAuth(listener: {
+  auth: { token?: string; generated: boolean };
+  tokenFile?: string;
+  dashboard?: string;
+}): void {
+  const { auth, tokenFile, dashboard } = listener;
+  if (auth.token === undefined) {
+    process.stderr.write(
+      'mcp-podman: WARNING: --unsafe-no-auth: no token is required. Every local user and every process ' +
+        'on this machine can drive Podman through this server, with the rights of the user running it.\n',
+    );
+    return;
+  }
+  if (!auth.generated || !tokenFile) return;
+  const lines = [
+    'mcp-podman: no auth token was configured, so one was generated for this run.',
+    `  token file (owner-only, removed at shutdown): ${tokenFile}`,
+    `  clients send the header: Authorization: Bearer $(cat ${tokenFile})`,
+    ...(dashboard ? [`  dashboard: ${dashboard}#token=${auth.token}`] : []),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 let exiting = false;

@@ -52,6 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const cors = commaList(env.CORS_ORIGINS);
   return {
     authToken: env.MCP_PODMAN_AUTH_TOKEN || undefined,
+    unsafeNoAuth: booleanOf(env.MCP_PODMAN_UNSAFE_NO_AUTH),
     logLevel: env.MCP_PODMAN_LOG_LEVEL || undefined,
     // Origins that get CORS headers must also pass the Origin guard.
     allowedOrigins: cors,
@@ -122,13 +123,30 @@ export function parseConfig(merged: Plain, origin = 'configuration'): Config {
       details: { issues: z.treeifyError(result.error) },
     });
   }
-  if (result.data.api.enableAuth && !result.data.authToken) {
+  checkAuthSettings(result.data, origin);
+  return result.data;
+}
+
+/** The auth settings that contradict each other: the server would have to guess which one is meant. */
+function checkAuthSettings(config: Config, origin: string): void {
+  if (config.unsafeNoAuth && config.api.enableAuth) {
     throw new McpPodmanError(
       'INVALID_PARAMS',
-      `Invalid ${origin}: ENABLE_AUTH is on but no token is configured. Set MCP_PODMAN_AUTH_TOKEN (or --auth-token).`,
+      `Invalid ${origin}: ENABLE_AUTH is on, and it forbids --unsafe-no-auth (MCP_PODMAN_UNSAFE_NO_AUTH). Drop one of them.`,
     );
   }
-  return result.data;
+  if (config.unsafeNoAuth && config.authToken) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Invalid ${origin}: --unsafe-no-auth (MCP_PODMAN_UNSAFE_NO_AUTH) and a configured auth token contradict each other. Drop one of them.`,
+    );
+  }
+  if (config.api.enableAuth && !config.authToken) {
+    throw new McpPodmanError(
+      'INVALID_PARAMS',
+      `Invalid ${origin}: ENABLE_AUTH is on but no token is configured. Set MCP_PODMAN_AUTH_TOKEN (or --auth-token), or drop ENABLE_AUTH to use a generated token.`,
+    );
+  }
 }
 
 export async function loadConfig(options: {

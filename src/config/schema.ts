@@ -15,7 +15,15 @@ export const ConfigSchema = z
       .string()
       .min(16, 'must be at least 16 characters')
       .optional()
-      .describe('Bearer token required on every HTTP endpoint but /health (env MCP_PODMAN_AUTH_TOKEN)'),
+      .describe(
+        'Bearer token required on every HTTP/WebSocket endpoint but /health (env MCP_PODMAN_AUTH_TOKEN); without one, a token is generated at start',
+      ),
+    unsafeNoAuth: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Serve HTTP/WebSocket on loopback with no token at all: every local user can then drive Podman (env MCP_PODMAN_UNSAFE_NO_AUTH; --unsafe-no-auth)',
+      ),
     allowedHosts: z.array(z.string().min(1)).default([]).describe('Extra Host header values to accept'),
     allowedOrigins: z.array(z.string().min(1)).default([]).describe('Extra Origin values to accept (CORS)'),
     logLevel: z.enum(LOG_LEVELS).default('info'),
@@ -192,7 +200,9 @@ export const ConfigSchema = z
         enableAuth: z
           .boolean()
           .default(false)
-          .describe('Require a bearer token; refuses to start without one (env ENABLE_AUTH)'),
+          .describe(
+            'Require a token the operator configured: refuses to start without one, and refuses unsafeNoAuth (env ENABLE_AUTH)',
+          ),
       })
       .strict()
       .prefault({}),

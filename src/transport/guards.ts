@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Config } from '../config/schema.js';
 import { type ErrorCode, httpStatusFor, McpPodmanError } from '../errors.js';
@@ -9,7 +8,11 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Refuses a configuration that would expose the server to the network without a token. */
+/**
+ * Refuses a configuration that would expose the server to the network without a token the operator
+ * chose: a generated token is for local clients (it sits in a local file), and --unsafe-no-auth is
+ * for loopback only.
+ */
 export function assertSafeBind(config: Config): void {
   if (!isLoopback(config.host) && !config.authToken) {
     throw new McpPodmanError(
@@ -47,8 +50,9 @@ export function jsonError(code: ErrorCode, message: string): Response {
  */
 export function hostAndOriginGuard(
   config: Config,
-  extraHost?: (hostname: string) => boolean,
+  options: { hasToken: boolean; extraHost?: (hostname: string) => boolean },
 ): MiddlewareHandler {
+  const { hasToken, extraHost } = options;
   const hosts = allowedHostnames(config);
   const origins = new Set(config.allowedOrigins.map((o) => o.replace(/\/$/, '')));
   return async (c, next) => {
@@ -60,21 +64,12 @@ export function hostAndOriginGuard(
       );
     }
     const origin = c.req.header('origin');
-    if (
-      origin !== undefined &&
-      !originAllowed(origin, c.req.header('host') ?? '', origins, Boolean(config.authToken))
-    ) {
+    if (origin !== undefined && !originAllowed(origin, c.req.header('host') ?? '', origins, hasToken)) {
       return jsonError('FORBIDDEN', `Origin "${origin}" is not allowed. Add it with --allowed-origins.`);
     }
     await next();
   };
 }
-
-/**
- * The one route that also takes the token as `?access_token=`: the dashboard follows logs with
- * EventSource, which cannot send headers. Everywhere else a token in a URL is ignored.
- */
-const QUERY_TOKEN_ROUTE = /^\/containers\/[^/]+\/logs$/;
 
 /**
  * A browser origin may talk to this server only if it is this server: the same host and port as the
@@ -101,35 +96,4 @@ export function originAllowed(
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const hostPort = host.startsWith('[') ? host.slice(host.indexOf(']') + 2) : (host.split(':')[1] ?? '80');
   return isLoopback(url.hostname.replace(/^\[|\]$/g, '')) && port === hostPort;
-}
-
-/** Bearer-token check, in constant time. Without a configured token it lets everything through. */
-export function bearerAuth(token: string | undefined): MiddlewareHandler {
-  const expected = token ? Buffer.from(token) : undefined;
-  return async (c, next) => {
-    if (!expected) return next();
-    const header = c.req.header('authorization') ?? '';
-    let bearer = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!bearer && c.req.method === 'GET' && QUERY_TOKEN_ROUTE.test(c.req.path)) {
-      bearer = c.req.query('access_token') ?? '';
-    }
-    const given = Buffer.from(bearer);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      const res = jsonError(
-        'UNAUTHORIZED',
-        'Missing or wrong bearer token. Send "Authorization: Bearer <token>".',
-      );
-      res.headers.set('www-authenticate', 'Bearer realm="mcp-podman"');
-      return res;
-    }
-    await next();
-  };
-}
-
-/** Checks a token given by other means (the WebSocket upgrade). */
-export function tokenMatches(expected: string | undefined, header: string | undefined): boolean {
-  if (!expected) return true;
-  const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7).trim() : '');
-  const want = Buffer.from(expected);
-  return given.length === want.length && timingSafeEqual(given, want);
 }

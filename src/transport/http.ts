@@ -10,8 +10,10 @@ import { dashboardRoutes } from '../api/dashboard/routes.js';
 import { healthRoutes } from '../api/health.js';
 import type { App } from '../server/app.js';
 import { createMcpSession } from '../server/mcp.js';
-import { assertSafeBind, bearerAuth, hostAndOriginGuard, jsonError } from './guards.js';
+import { bearerAuth, type ListenerAuth, publishToken, resolveAuth } from './auth.js';
+import { assertSafeBind, hostAndOriginGuard, jsonError } from './guards.js';
 import { errorReply } from './jsonrpc.js';
+import { closeServer } from './listen.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -20,6 +22,9 @@ export interface HttpServerHandle {
   port: number;
   hono: Hono<{ Bindings: HttpBindings }>;
   server: ServerType;
+  auth: ListenerAuth;
+  /** Where a generated token was published for local clients. */
+  tokenFile?: string;
   close(): Promise<void>;
 }
 
@@ -34,29 +39,34 @@ export interface Session {
 
 /**
  * Streamable HTTP at /mcp (stateful sessions), the legacy SSE endpoints (/sse + /messages),
- * /health and /metrics, behind Host/Origin validation and an optional bearer token.
- * Extra routes (the management API) can be mounted on `hono` before the server starts taking traffic.
+ * /health and /metrics, behind Host/Origin validation and a bearer token (generated when none is
+ * configured). Extra routes (the management API) can be mounted on `hono` before the server starts
+ * taking traffic; whatever `early` routes itself must check `authenticate` with the auth it is given.
  */
 export async function startHttpServer(
   app: App,
   options: {
     mount?: (hono: Hono<{ Bindings: HttpBindings }>) => void;
     /** Middleware that must run right after the Host/Origin guard, before /health and auth (CORS, Host routing). */
-    early?: (hono: Hono<{ Bindings: HttpBindings }>) => void;
+    early?: (hono: Hono<{ Bindings: HttpBindings }>, auth: ListenerAuth) => void;
     extraHost?: (hostname: string) => boolean;
   } = {},
 ): Promise<HttpServerHandle> {
   const { config } = app;
   assertSafeBind(config);
+  const auth = resolveAuth(config);
   const sessions = new Map<string, Session>();
   const hono = new Hono<{ Bindings: HttpBindings }>();
   const { health, metrics } = healthRoutes(app);
 
-  hono.use('*', hostAndOriginGuard(config, options.extraHost));
-  options.early?.(hono);
+  hono.use(
+    '*',
+    hostAndOriginGuard(config, { hasToken: auth.token !== undefined, extraHost: options.extraHost }),
+  );
+  options.early?.(hono, auth);
   hono.route('/', health);
   hono.route('/', dashboardRoutes()); // static page, no data: before the bearer check, the page asks for the token
-  hono.use('*', bearerAuth(config.authToken));
+  hono.use('*', bearerAuth(auth));
   hono.route('/', metrics);
 
   const mcp = streamableHandler(
@@ -106,6 +116,10 @@ export async function startHttpServer(
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+  const published = await publishToken(auth, port).catch(async (err: unknown) => {
+    await closeServer(server);
+    throw err;
+  });
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.log.info(
     { url: `http://${hostForUrl}:${port}/mcp` },
@@ -118,15 +132,15 @@ export async function startHttpServer(
     port,
     hono,
     server,
+    auth,
+    tokenFile: published.file,
     close() {
       closed ??= (async () => {
         mcp.dispose();
         await Promise.all([...sessions.values()].map((s) => s.close().catch(() => undefined)));
         sessions.clear();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        });
+        await closeServer(server);
+        await published.remove();
       })();
       return closed;
     },

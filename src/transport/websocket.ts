@@ -9,8 +9,17 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { healthRoutes } from '../api/health.js';
 import type { App } from '../server/app.js';
 import { createMcpSession } from '../server/mcp.js';
-import { assertSafeBind, bearerAuth, hostAndOriginGuard, jsonError, tokenMatches } from './guards.js';
+import {
+  authenticate,
+  bearerAuth,
+  type ListenerAuth,
+  publishToken,
+  resolveAuth,
+  unauthorized,
+} from './auth.js';
+import { assertSafeBind, hostAndOriginGuard, jsonError } from './guards.js';
 import { decodeFrame } from './jsonrpc.js';
+import { closeServer } from './listen.js';
 
 /** The same cap as a Streamable HTTP body: a bigger frame closes the socket with 1009. */
 const MAX_FRAME = 4 * 1024 * 1024;
@@ -30,6 +39,9 @@ export interface WebSocketServerHandle {
   url: string;
   port: number;
   server: ServerType;
+  auth: ListenerAuth;
+  /** Where a generated token was published for local clients. */
+  tokenFile?: string;
   close(): Promise<void>;
 }
 
@@ -41,11 +53,13 @@ export interface WebSocketServerHandle {
 export async function startWebSocketServer(app: App): Promise<WebSocketServerHandle> {
   const { config } = app;
   assertSafeBind(config);
+  const auth = resolveAuth(config);
+  const guard = hostAndOriginGuard(config, { hasToken: auth.token !== undefined });
   const hono = new Hono();
   const { health, metrics } = healthRoutes(app);
-  hono.use('*', hostAndOriginGuard(config));
+  hono.use('*', guard);
   hono.route('/', health);
-  hono.use('*', bearerAuth(config.authToken));
+  hono.use('*', bearerAuth(auth));
   hono.route('/', metrics);
   hono.all(MCP_PATH, () =>
     jsonErrorWithStatus(426, 'This endpoint speaks MCP over WebSocket: connect with subprotocol "mcp".'),
@@ -60,7 +74,7 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
 
   // Only the Host/Origin guard, run on the upgrade request; its refusal is written back as is.
   const upgradeGuard = new Hono();
-  upgradeGuard.use('*', hostAndOriginGuard(config));
+  upgradeGuard.use('*', guard);
   upgradeGuard.all('*', () => new Response(null, { status: 204 }));
 
   const wss = new WebSocketServer({
@@ -102,13 +116,10 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
       new Request(`http://upgrade${req.url ?? '/'}`, { headers: headersOf(req) }),
     );
     if (guarded.status !== 204) return guarded;
-    if (!tokenMatches(config.authToken, req.headers.authorization ?? subprotocolToken(req))) {
-      const res = jsonError(
-        'UNAUTHORIZED',
-        `Missing or wrong bearer token. Send "Authorization: Bearer <token>", or (from a browser) offer the subprotocol "${TOKEN_SUBPROTOCOL}<base64url of the token>" besides "${SUBPROTOCOL}".`,
+    if (!authenticate(auth, req.headers.authorization ?? subprotocolToken(req))) {
+      return unauthorized(
+        `Send "Authorization: Bearer <token>", or (from a browser) offer the subprotocol "${TOKEN_SUBPROTOCOL}<base64url of the token>" besides "${SUBPROTOCOL}".`,
       );
-      res.headers.set('www-authenticate', 'Bearer realm="mcp-podman"');
-      return res;
     }
     return undefined;
   }
@@ -131,6 +142,11 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
   });
 
   const port = (server.address() as AddressInfo).port;
+  const published = await publishToken(auth, port).catch(async (err: unknown) => {
+    clearInterval(heartbeat);
+    await closeServer(server);
+    throw err;
+  });
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host;
   app.log.info({ url: `ws://${hostForUrl}:${port}${MCP_PATH}` }, 'serving MCP over WebSocket');
 
@@ -139,15 +155,15 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
     url: `ws://${hostForUrl}:${port}${MCP_PATH}`,
     port,
     server,
+    auth,
+    tokenFile: published.file,
     close() {
       closed ??= (async () => {
         clearInterval(heartbeat);
         await closeSockets(sockets);
         wss.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        });
+        await closeServer(server);
+        await published.remove();
       })();
       return closed;
     },

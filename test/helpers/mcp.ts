@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -35,21 +36,50 @@ export interface HttpServerProcess {
   child: ChildProcess;
   stderr: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The bearer token the server demands, when the test knows it (see withToken). */
+  token?: string;
+  /** `{authorization: "Bearer <token>"}`, or nothing when no token is known. */
+  auth: Record<string, string>;
 }
 
-/** Starts `mcp-podman serve --transport http --port 0` and waits for the URL it logs. */
+/**
+ * The server always demands a token over HTTP, so a test server gets one the way an operator gives
+ * it (MCP_PODMAN_AUTH_TOKEN), unless the test set one itself or runs with --unsafe-no-auth.
+ */
+export function withToken(
+  args: string[],
+  env: Record<string, string>,
+): { env: Record<string, string>; token?: string } {
+  if (args.includes('--unsafe-no-auth') || env.MCP_PODMAN_UNSAFE_NO_AUTH) return { env };
+  const flag = args.indexOf('--auth-token');
+  if (flag >= 0) return { env, token: args[flag + 1] };
+  if (env.MCP_PODMAN_AUTH_TOKEN) return { env, token: env.MCP_PODMAN_AUTH_TOKEN };
+  const token = `test-${randomBytes(24).toString('base64url')}`;
+  return { env: { ...env, MCP_PODMAN_AUTH_TOKEN: token }, token };
+}
+
+/** Starts `mcp-podman serve --transport http --port 0` (with a token, see withToken) and waits for its URL. */
 export async function startHttpServer(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<HttpServerProcess> {
-  return startServeProcess(
+  const authed = withToken(args, env);
+  const server = await startServeProcess(
     ['--transport', 'http', '--port', '0', ...args],
-    env,
+    authed.env,
     /"url":"(http:\/\/[^"]+)\/mcp"/,
   );
+  return { ...server, token: authed.token, auth: bearer(authed.token) };
 }
 
-/** Starts `mcp-podman serve ARGS` and waits until its log matches `urlPattern` (group 1 is the URL). */
+export function bearer(token: string | undefined): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * Starts `mcp-podman serve ARGS` as given (no token added) and waits until its log matches
+ * `urlPattern` (group 1 is the URL).
+ */
 export async function startServeProcess(
   args: string[],
   env: Record<string, string>,
@@ -79,6 +109,7 @@ export async function startServeProcess(
     url,
     child,
     stderr: () => stderr,
+    auth: {},
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

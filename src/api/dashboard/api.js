@@ -8,6 +8,22 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+/**
+ * The server prints a dashboard URL carrying its token as #token=... (a fragment never reaches a
+ * server log or a Referer). Keep it for this tab's session and take it out of the address bar, so it
+ * does not end up in the history, a bookmark or a shared screen.
+ */
+function adoptTokenFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const value = params.get('token');
+  if (value === null) return;
+  if (value) token.set(value);
+  params.delete('token');
+  const rest = params.toString();
+  history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
+}
+adoptTokenFromFragment();
+
 /** kind: 'unavailable' (the endpoint does not exist here), 'unauthorized', 'unreachable' or 'failed'. */
 export class ApiError extends Error {
   constructor(kind, message) {

@@ -14,7 +14,7 @@ import { registerRoutes } from '../src/api/route-kit.js';
 import { apiRoutes } from '../src/api/routes.js';
 import type { ServiceManager } from '../src/api/services/manager.js';
 import type { App } from '../src/server/app.js';
-import { api, http, waitFor, writeTemplates } from './helpers/api.js';
+import { waitFor, withAuth, writeTemplates } from './helpers/api.js';
 import { ensureBusybox, ensureNpmServerImage } from './helpers/images.js';
 import {
   CLI,
@@ -30,9 +30,9 @@ import { listContainers, podmanCli, startPodman, type TestPodman } from './helpe
 const SERVICE = 'io.mcp-podman.service';
 const run = promisify(execFile);
 
-async function mcpClient(url: string): Promise<Client> {
+async function mcpClient(url: string, headers: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'api-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
   return client;
 }
 
@@ -49,6 +49,8 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
   let server: HttpServerProcess;
   let dir: string;
   let base: string;
+  // Every request here carries the server's token, as a configured client's would.
+  const { api, http, fetch } = withAuth(() => server.auth);
 
   before(async () => {
     const busybox = await ensureBusybox();
@@ -373,8 +375,8 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json.routes.mcp, '/servers/evh/mcp');
-    const a = await mcpClient(`${base}/servers/evh/mcp`);
-    const b = await mcpClient(`${base}/servers/evh/mcp`);
+    const a = await mcpClient(`${base}/servers/evh/mcp`, server.auth);
+    const b = await mcpClient(`${base}/servers/evh/mcp`, server.auth);
     try {
       const first = [await replicaOf(a), await replicaOf(b)];
       assert.deepEqual([...first].sort(), ['0', '1'], 'new sessions go round-robin');
@@ -407,8 +409,8 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json.kind, 'mcp-stdio');
     assert.ok(created.json.tools.includes('echo'));
-    const alone = await mcpClient(`${base}/servers/ev/mcp`);
-    const main = await connectHttp(base);
+    const alone = await mcpClient(`${base}/servers/ev/mcp`, server.auth);
+    const main = await connectHttp(base, server.auth);
     try {
       const names = (await alone.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('echo') && !names.some((n) => n.startsWith('ev_')), names.join(','));
@@ -427,7 +429,7 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     assert.ok(!logs.text.includes('jsonrpc'), `no protocol frames in the log: ${logs.text.slice(0, 500)}`);
     // `server ls` counts a ready mount as up, as the dashboard does.
     const ls = await run(process.execPath, [CLI, 'server', 'ls'], {
-      env: { ...process.env, MCP_PODMAN_URL: base },
+      env: { ...process.env, MCP_PODMAN_URL: base, MCP_PODMAN_AUTH_TOKEN: server.token ?? '' },
     });
     assert.match(ls.stdout, /^ev\s+mcp-stdio\s+\S+\s+running\s+1\/1\b/m, ls.stdout);
     const activity = (await api(base, 'GET', '/api/activity')).json;
@@ -449,7 +451,7 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
         })
       ).filter((c) => c.Labels?.['io.mcp-podman.mount'] === 'ev');
     assert.equal((await evContainers()).length, 0, 'a stopped mount has no container');
-    const client = await connectHttp(base);
+    const client = await connectHttp(base, server.auth);
     try {
       const refused = errorOf(await call(client, 'ev_echo', { message: 'while stopped' }));
       assert.equal(refused.code, 'UNAVAILABLE');
@@ -463,7 +465,7 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
       await client.close();
     }
     // Sessions left open on the service's own endpoint are closed with the service, not 30 min later.
-    const lingering = await mcpClient(`${base}/servers/ev/mcp`);
+    const lingering = await mcpClient(`${base}/servers/ev/mcp`, server.auth);
     const sessions = async () =>
       (await http(`${base}/metrics`, { headers: { accept: 'application/json' } })).json
         .active_sessions as number;

@@ -6,7 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { BUSYBOX, ensureBusybox, ensureNpmServerImage } from './helpers/images.js';
-import { call, connectHttp, type HttpServerProcess, startHttpServer, textOf } from './helpers/mcp.js';
+import {
+  call,
+  connectHttp,
+  type HttpServerProcess,
+  startHttpServer,
+  startServeProcess,
+  textOf,
+} from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url);
@@ -67,11 +74,16 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: new URL(name, ARTIFACTS).pathname, fullPage: true });
 }
 
-async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${base}${path}`, {
+async function api(server: HttpServerProcess, path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}${path}`, {
     ...init,
-    headers: { 'content-type': 'application/json', ...init.headers },
+    headers: { 'content-type': 'application/json', ...server.auth, ...init.headers },
   });
+}
+
+/** The dashboard as the operator opens it: the URL carries the token in its fragment. */
+function dashboardUrl(server: HttpServerProcess): string {
+  return `${server.url}/#token=${encodeURIComponent(server.token ?? '')}`;
 }
 
 describe('the operations dashboard in a real browser', () => {
@@ -137,14 +149,14 @@ describe('the operations dashboard in a real browser', () => {
       ],
       { MCP_PODMAN_TEMPLATES: templates, HEALTH_CHECK_INTERVAL: '1', XDG_CONFIG_HOME: dir },
     );
-    const client = await connectHttp(server.url);
+    const client = await connectHttp(server.url, server.auth);
     const { page, errors } = await openPage(browser.context);
     try {
       for (const [service, template] of [
         ['everything', 'everything'],
         ['web', 'web'],
       ]) {
-        const created = await api(server.url, '/containers', {
+        const created = await api(server, '/containers', {
           method: 'POST',
           body: JSON.stringify({ service_name: service, template }),
         });
@@ -155,7 +167,7 @@ describe('the operations dashboard in a real browser', () => {
       const missing = await call(client, 'podman_inspect', { container: 'no-such-container' });
       assert.equal(missing.isError, true);
 
-      await page.goto(server.url);
+      await page.goto(dashboardUrl(server));
       assert.match(await textMatching(page, '#health', /Podman healthy/), /healthy/);
       await textMatching(page, '#metrics', /Tools/);
       const everythingCard = '#services [data-service="everything"]';
@@ -171,7 +183,7 @@ describe('the operations dashboard in a real browser', () => {
 
       await page.click(`${webCard} .service-name`);
       await textMatching(page, '#logs-target', /web · live/);
-      const web = (await (await api(server.url, '/containers/web')).json()) as {
+      const web = (await (await api(server, '/containers/web')).json()) as {
         replicas: { host_port?: number }[];
       };
       const hostPort = web.replicas[0]?.host_port;
@@ -183,13 +195,13 @@ describe('the operations dashboard in a real browser', () => {
       assert.deepEqual(errors, []);
 
       for (const service of ['web', 'everything']) {
-        assert.equal((await api(server.url, `/containers/${service}`, { method: 'DELETE' })).status, 204);
+        assert.equal((await api(server, `/containers/${service}`, { method: 'DELETE' })).status, 204);
       }
     } catch (err) {
       await screenshot(page, 'dashboard-live-failed.png');
       // Service containers outlive the server by design (they are re-adopted), so remove them here.
       for (const service of ['web', 'everything']) {
-        await api(server.url, `/containers/${service}`, { method: 'DELETE' }).catch(() => undefined);
+        await api(server, `/containers/${service}`, { method: 'DELETE' }).catch(() => undefined);
       }
       throw err;
     } finally {
@@ -228,7 +240,7 @@ describe('the operations dashboard in a real browser', () => {
           },
         }),
       );
-      await page.goto(server.url);
+      await page.goto(dashboardUrl(server));
       await textMatching(page, '#health', /Podman healthy/);
       assert.match(await textMatching(page, '#calls', /Not available/), /Not available on this server/);
       assert.match(await textMatching(page, '#errors', /Not available/), /Not available on this server/);
@@ -242,6 +254,39 @@ describe('the operations dashboard in a real browser', () => {
     } finally {
       await page.close();
       await server.stop();
+    }
+  });
+
+  it('takes the generated token from the URL the server prints, keeps it for the session and drops it from the address bar', async () => {
+    const runtime = await mkdtemp(join(tmpdir(), 'mcp-podman-dashboard-runtime-'));
+    const server = await startServeProcess(
+      ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath],
+      { XDG_RUNTIME_DIR: runtime },
+      /"url":"(http:\/\/[^"]+)\/mcp"/,
+    );
+    const { page, errors } = await openPage(browser.context);
+    try {
+      const printed = /dashboard: (http:\S+#token=(\S+))/.exec(server.stderr());
+      assert.ok(printed, `serve prints a dashboard URL with the token: ${server.stderr()}`);
+      const [, url, token] = printed;
+      assert.equal((await fetch(`${server.url}/api/activity`)).status, 401, 'the API needs it');
+      const seen: string[] = [];
+      page.on('request', (req) => seen.push(`${req.url()} ${req.headers().authorization ?? ''}`));
+      await page.goto(url!);
+      await textMatching(page, '#metrics', /MCP requests/);
+      assert.equal(await page.isVisible('#token-dialog'), false, 'no prompt: the URL carried the token');
+      assert.equal(new URL(page.url()).hash, '', 'the token is gone from the address bar');
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('mcp-podman.dashboard.token')), token);
+      assert.ok(
+        seen.some((r) => r.includes('/api/activity') && r.endsWith(`Bearer ${token}`)),
+        'API calls send it as a bearer header',
+      );
+      assert.ok(!seen.some((r) => r.split(' ')[0]!.includes(token!)), 'no request URL carries the token');
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      await server.stop();
+      await rm(runtime, { recursive: true, force: true });
     }
   });
 

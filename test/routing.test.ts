@@ -49,11 +49,13 @@ describe('Host routing, re-adoption and the environment limits', () => {
 
   it('re-adopts services after a restart: state from labels, Host routing and health resume', async () => {
     const first = await serve({ MCP_NETWORK: 'mcp-routing-net' });
-    const created = await api(first.url, 'POST', '/containers', {
-      service_name: 'site',
-      template: 'web',
-      replicas: 2,
-    });
+    const created = await api(
+      first.url,
+      'POST',
+      '/containers',
+      { service_name: 'site', template: 'web', replicas: 2 },
+      first.auth,
+    );
     assert.equal(created.status, 201, created.text);
     const networks = await podman.client.json<{ name: string; labels?: Record<string, string> }[]>(
       'GET',
@@ -69,19 +71,19 @@ describe('Host routing, re-adoption and the environment limits', () => {
 
     const second = await serve({ MCP_NETWORK: 'mcp-routing-net' });
     const adopted = await waitFor('site to be adopted healthy', async () => {
-      const s = (await api(second.url, 'GET', '/containers/site')).json;
+      const s = (await api(second.url, 'GET', '/containers/site', undefined, second.auth)).json;
       return s?.state === 'running' ? s : undefined;
     });
     assert.equal(adopted.template, 'web');
     assert.equal(adopted.replicas.length, 2);
     const answers = new Set<string>();
     for (let i = 0; i < 4; i++) {
-      const res = await http(`${second.url}/`, { headers: { host: 'site.localhost' } });
+      const res = await http(`${second.url}/`, { headers: { host: 'site.localhost', ...second.auth } });
       assert.equal(res.status, 200);
       answers.add(res.text.trim());
     }
     assert.deepEqual([...answers].sort(), ['replica-0', 'replica-1']);
-    assert.equal((await api(second.url, 'DELETE', '/containers/site')).status, 204);
+    assert.equal((await api(second.url, 'DELETE', '/containers/site', undefined, second.auth)).status, 204);
     await second.stop();
   });
 
@@ -129,12 +131,16 @@ describe('Host routing, re-adoption and the environment limits', () => {
     });
     assert.ok(preflight.status === 204 || preflight.status === 200, String(preflight.status));
     assert.equal(preflight.headers['access-control-allow-origin'], 'http://dash.example:3000');
-    const get = await http(`${server.url}/templates`, { headers: { origin: 'http://dash.example:3000' } });
+    const get = await http(`${server.url}/templates`, {
+      headers: { origin: 'http://dash.example:3000', ...server.auth },
+    });
     assert.equal(get.status, 200);
     assert.equal(get.headers['access-control-allow-origin'], 'http://dash.example:3000');
-    const other = await http(`${server.url}/templates`, { headers: { origin: 'http://evil.example' } });
+    const other = await http(`${server.url}/templates`, {
+      headers: { origin: 'http://evil.example', ...server.auth },
+    });
     assert.equal(other.status, 403);
-    const metrics = await http(`${server.url}/metrics`);
+    const metrics = await http(`${server.url}/metrics`, { headers: server.auth });
     assert.equal(metrics.status, 404);
     await server.stop();
   });

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { access, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
@@ -20,6 +23,12 @@ async function startWsServer(args: string[], env: Record<string, string> = {}): 
     /"url":"(ws:\/\/[^"]+)"/,
   );
   return { ...server, http: server.url.replace(/^ws:/, 'http:').replace(/\/mcp$/, '') };
+}
+
+/** The token a server started without one generated, read from its file as a local client would. */
+async function generatedToken(server: WsServer, runtime: string): Promise<{ token: string; file: string }> {
+  const file = join(runtime, 'mcp-podman', `${new URL(server.url).port}.token`);
+  return { token: (await readFile(file, 'utf8')).trim(), file };
 }
 
 /**
@@ -79,28 +88,36 @@ function nextFrame(socket: WebSocket): Promise<Record<string, any>> {
 describe('WebSocket transport', () => {
   const token = randomBytes(24).toString('hex');
   let podman: TestPodman;
-  let open: WsServer;
+  let runtime: string;
+  /** Started with no token configured: it generated one, which these tests read from its file. */
+  let local: WsServer;
+  let localAuth: Record<string, string>;
+  let localToken: string;
   let authed: WsServer;
   const clients: Client[] = [];
   const sockets: WebSocket[] = [];
 
   before(async () => {
     podman = await startPodman();
-    open = await startWsServer(['--socket-path', podman.socketPath]);
+    runtime = await mkdtemp(join(tmpdir(), 'mcp-podman-ws-runtime-'));
+    local = await startWsServer(['--socket-path', podman.socketPath], { XDG_RUNTIME_DIR: runtime });
+    localToken = (await generatedToken(local, runtime)).token;
+    localAuth = { authorization: `Bearer ${localToken}` };
     authed = await startWsServer(['--socket-path', podman.socketPath], { MCP_PODMAN_AUTH_TOKEN: token });
   });
 
   after(async () => {
     for (const c of clients) await c.close().catch(() => undefined);
     for (const s of sockets) s.terminate();
-    for (const s of [open, authed]) await s?.stop();
+    for (const s of [local, authed]) await s?.stop();
+    await rm(runtime, { recursive: true, force: true });
     const leftovers = await podman.sweep();
     await podman.stop();
     assert.equal(leftovers, 0, 'tests must remove every container they create');
   });
 
   it('lists and calls tools through a real SDK client, against Podman', async () => {
-    const client = await connectWs(open.url);
+    const client = await connectWs(local.url, localToken);
     clients.push(client);
     const { tools } = await client.listTools();
     assert.ok(tools.some((t) => t.name === 'podman_ps'));
@@ -114,14 +131,14 @@ describe('WebSocket transport', () => {
   });
 
   it('negotiates the "mcp" subprotocol', async () => {
-    const socket = opened(await attempt(open.url, { protocols: ['other', 'mcp'] }));
+    const socket = opened(await attempt(local.url, { headers: localAuth, protocols: ['other', 'mcp'] }));
     sockets.push(socket);
     assert.equal(socket.protocol, 'mcp');
     socket.close();
   });
 
   it('answers malformed frames with JSON-RPC errors and keeps the session', async () => {
-    const socket = opened(await attempt(open.url));
+    const socket = opened(await attempt(local.url, { headers: localAuth }));
     sockets.push(socket);
     let reply = nextFrame(socket);
     socket.send('{"jsonrpc": "2.0", "id": 1, "method": ');
@@ -155,15 +172,21 @@ describe('WebSocket transport', () => {
   });
 
   it('refuses a foreign Origin or Host with 403 before upgrading', async () => {
-    const origin = refused(await attempt(open.url, { headers: { origin: 'https://evil.example' } }));
+    const origin = refused(
+      await attempt(local.url, { headers: { ...localAuth, origin: 'https://evil.example' } }),
+    );
     assert.equal(origin.status, 403);
     assert.equal(origin.error.code, 'FORBIDDEN');
     assert.match(origin.error.message!, /--allowed-origins/);
-    const port = new URL(open.url).port;
-    const host = refused(await attempt(open.url, { headers: { host: `evil.example:${port}` } }));
+    const port = new URL(local.url).port;
+    const host = refused(
+      await attempt(local.url, { headers: { ...localAuth, host: `evil.example:${port}` } }),
+    );
     assert.equal(host.status, 403);
     assert.match(host.error.message!, /--allowed-hosts/);
-    const loopback = opened(await attempt(open.url, { headers: { origin: `http://localhost:${port}` } }));
+    const loopback = opened(
+      await attempt(local.url, { headers: { ...localAuth, origin: `http://localhost:${port}` } }),
+    );
     sockets.push(loopback);
     loopback.close();
   });
@@ -207,16 +230,50 @@ describe('WebSocket transport', () => {
     const metrics = await fetch(`${authed.http}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(metrics.status, 200);
     assert.match(await metrics.text(), /mcp_podman_active_sessions\{transport="websocket"\}/);
-    const plain = await fetch(`${open.http}/mcp`);
+    const plain = await fetch(`${local.http}/mcp`, { headers: localAuth });
     assert.equal(plain.status, 426);
-    const elsewhere = refused(await attempt(`${open.http.replace('http:', 'ws:')}/other`));
+    const elsewhere = refused(await attempt(`${local.http.replace('http:', 'ws:')}/other`));
     assert.equal(elsewhere.status, 404);
   });
 
+  it('with no token configured, refuses an upgrade without the generated one (401), and removes its file at exit', async () => {
+    // The attack: another local process opens an MCP session on the loopback port, with no token.
+    const missing = refused(await attempt(local.url));
+    assert.equal(missing.status, 401);
+    assert.equal(missing.error.code, 'UNAUTHORIZED');
+    assert.equal((await fetch(`${local.http}/metrics`)).status, 401);
+    assert.equal((await fetch(`${local.http}/health`)).status, 200);
+
+    const own = await mkdtemp(join(tmpdir(), 'mcp-podman-ws-runtime-'));
+    const server = await startWsServer(['--socket-path', podman.socketPath], { XDG_RUNTIME_DIR: own });
+    const { token: generated, file } = await generatedToken(server, own);
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.match(server.stderr(), /clients send the header: Authorization: Bearer \$\(cat /);
+    const socket = opened(await attempt(server.url, { headers: { authorization: `Bearer ${generated}` } }));
+    socket.terminate();
+    assert.equal(await server.stop(), 0);
+    await assert.rejects(access(file), 'the token file is removed at shutdown');
+    await rm(own, { recursive: true, force: true });
+  });
+
+  it('--unsafe-no-auth upgrades without a token, and warns', async () => {
+    const server = await startWsServer(['--socket-path', podman.socketPath, '--unsafe-no-auth']);
+    try {
+      const socket = opened(await attempt(server.url));
+      socket.terminate();
+      assert.match(server.stderr(), /WARNING: --unsafe-no-auth/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('closes every socket with 1001 on shutdown and exits cleanly', async () => {
-    const server = await startWsServer(['--socket-path', podman.socketPath]);
-    const a = opened(await attempt(server.url));
-    const b = opened(await attempt(server.url));
+    const server = await startWsServer(['--socket-path', podman.socketPath], {
+      MCP_PODMAN_AUTH_TOKEN: token,
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    const a = opened(await attempt(server.url, { headers }));
+    const b = opened(await attempt(server.url, { headers }));
     const codes = [a, b].map((s) => new Promise<number>((r) => s.once('close', (code) => r(code))));
     assert.equal(await server.stop(), 0);
     assert.deepEqual(await Promise.all(codes), [1001, 1001]);

@@ -50,6 +50,23 @@ export function api(
   });
 }
 
+/**
+ * api() and http() that send the server's bearer token, as a configured client would. `auth` is read
+ * at each call, so a suite can build these before its server (and its token) exists.
+ */
+export function withAuth(auth: () => Record<string, string>): {
+  api: typeof api;
+  http: typeof http;
+  fetch: typeof fetch;
+} {
+  return {
+    api: (base, method, path, body, headers = {}) => api(base, method, path, body, { ...auth(), ...headers }),
+    http: (url, options = {}) => http(url, { ...options, headers: { ...auth(), ...options.headers } }),
+    fetch: (input, init = {}) =>
+      fetch(input, { ...init, headers: { ...auth(), ...(init.headers as Record<string, string>) } }),
+  };
+}
+
 export async function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,

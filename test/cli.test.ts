@@ -9,7 +9,14 @@ import { parse as parseYaml } from 'yaml';
 import { replicaContainerName, replicaLabels } from '../src/api/services/labels.js';
 import { writeTemplates } from './helpers/api.js';
 import { ensureBusybox } from './helpers/images.js';
-import { CLI, call, connectStdio, type HttpServerProcess, startHttpServer } from './helpers/mcp.js';
+import {
+  CLI,
+  call,
+  connectStdio,
+  type HttpServerProcess,
+  startHttpServer,
+  startServeProcess,
+} from './helpers/mcp.js';
 import { listContainers, podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
 
 interface Run {
@@ -339,5 +346,32 @@ describe('mcp-podman server, through a running instance', () => {
     const missing = await cli(['server', 'status', 'web'], env);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /NOT_FOUND/);
+  });
+  it('finds the token a local instance generated, in its owner-only file, when none is given', async () => {
+    const runtime = await mkdtemp(join(tmpdir(), 'mcp-podman-cli-runtime-'));
+    const local = await startServeProcess(
+      ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath, '--no-builtin-catalog'],
+      { XDG_RUNTIME_DIR: runtime },
+      /"url":"(http:\/\/[^"]+)\/mcp"/,
+    );
+    try {
+      const found = await cli(['server', 'ls', '--json'], {
+        MCP_PODMAN_URL: local.url,
+        XDG_RUNTIME_DIR: runtime,
+        XDG_CONFIG_HOME: dir,
+      });
+      assert.equal(found.code, 0, found.stderr);
+      assert.deepEqual(JSON.parse(found.stdout).services, []);
+      const elsewhere = await cli(['server', 'ls'], {
+        MCP_PODMAN_URL: local.url,
+        XDG_RUNTIME_DIR: dir,
+        XDG_CONFIG_HOME: dir,
+      });
+      assert.notEqual(elsewhere.code, 0, 'no token file, no token');
+      assert.match(elsewhere.stderr, /UNAUTHORIZED/);
+    } finally {
+      await local.stop();
+      await rm(runtime, { recursive: true, force: true });
+    }
   });
 });

@@ -529,8 +529,8 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
   it('serves mounted tools to HTTP clients of the gateway', async () => {
     const server = await startHttpServer([...base, '--gateway-id', 'gw-http', '--log-level', 'info']);
     try {
-      const a = await connectHttp(server.url);
-      const b = await connectHttp(server.url);
+      const a = await connectHttp(server.url, server.auth);
+      const b = await connectHttp(server.url, server.auth);
       assert.equal((await call(a, 'registry_add', { entry_id: 'everything' })).isError, undefined);
       assert.equal(
         textOf(await call(b, 'everything_echo', { message: 'shared' })),

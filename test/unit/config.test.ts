@@ -91,6 +91,20 @@ describe('mergeConfig and loadConfig', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('takes --unsafe-no-auth from the file, the environment or a flag, and refuses it beside a token or ENABLE_AUTH', async () => {
+    assert.equal(parseConfig({}).unsafeNoAuth, false, 'auth is on by default');
+    assert.equal(parseConfig({ unsafeNoAuth: true }).unsafeNoAuth, true);
+    const fromEnv = await loadConfig({ flags: {}, env: { MCP_PODMAN_UNSAFE_NO_AUTH: 'true' } });
+    assert.equal(fromEnv.unsafeNoAuth, true);
+    const withToken = failure(() => parseConfig({ unsafeNoAuth: true, authToken: 'x'.repeat(16) }));
+    assert.equal(withToken.code, 'INVALID_PARAMS');
+    assert.match(withToken.message, /contradict/);
+    const withEnableAuth = await asyncFailure(() =>
+      loadConfig({ flags: { unsafeNoAuth: true }, env: { ENABLE_AUTH: 'true' } }),
+    );
+    assert.match(withEnableAuth.message, /ENABLE_AUTH is on, and it forbids --unsafe-no-auth/);
+  });
+
   it('lets later sources win, deeply, without undefined erasing anything, and replaces arrays whole', () => {
     assert.deepEqual(
       mergeConfig(

@@ -12,6 +12,7 @@ import {
   type HttpServerProcess,
   startHttpServer,
   startServeProcess,
+  stderrMatching,
   textOf,
 } from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
@@ -266,9 +267,8 @@ describe('the operations dashboard in a real browser', () => {
     );
     const { page, errors } = await openPage(browser.context);
     try {
-      const printed = /dashboard: (http:\S+#token=(\S+))/.exec(server.stderr());
-      assert.ok(printed, `serve prints a dashboard URL with the token: ${server.stderr()}`);
-      const [, url, token] = printed;
+      // serve prints a dashboard URL carrying the token.
+      const [, url, token] = await stderrMatching(server, /dashboard: (http:\S+#token=(\S+))/);
       assert.equal((await fetch(`${server.url}/api/activity`)).status, 401, 'the API needs it');
       const seen: string[] = [];
       page.on('request', (req) => seen.push(`${req.url()} ${req.headers().authorization ?? ''}`));

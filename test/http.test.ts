@@ -19,6 +19,7 @@ import {
   type HttpServerProcess,
   startHttpServer,
   startServeProcess,
+  stderrMatching,
 } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
 
@@ -480,6 +481,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     assert.equal((await stat(join(runtime, 'mcp-podman'))).mode & 0o777, 0o700);
     const token = (await readFile(tokenFile, 'utf8')).trim();
     assert.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    await stderrMatching(generated, /dashboard: http/);
     assert.ok(generated.stderr().includes(`Authorization: Bearer $(cat ${tokenFile})`));
     assert.ok(generated.stderr().includes(`${generated.url}/#token=${token}`), generated.stderr());
     const client = await connectHttp(generated.url, { authorization: `Bearer ${token}` });
@@ -507,7 +509,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     extra.push(open);
     assert.equal((await raw(open.url, { path: '/metrics' })).status, 200);
     assert.equal((await raw(open.url, { path: '/api/activity' })).status, 200);
-    assert.match(open.stderr(), /WARNING: --unsafe-no-auth: no token is required\. Every local user/);
+    await stderrMatching(open, /WARNING: --unsafe-no-auth: no token is required\. Every local user/);
     assert.deepEqual(await readdir(runtime), [], 'no token is generated or written');
     assert.equal(await open.stop(), 0);
     await rm(runtime, { recursive: true, force: true });
@@ -519,7 +521,7 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     );
     extra.push(fromEnv);
     assert.equal((await raw(fromEnv.url, { path: '/metrics' })).status, 200);
-    assert.match(fromEnv.stderr(), /WARNING: --unsafe-no-auth/);
+    await stderrMatching(fromEnv, /WARNING: --unsafe-no-auth/);
 
     const base = ['--transport', 'http', '--port', '0', '--socket-path', podman.socketPath];
     const withToken = await refusedStart([...base, '--unsafe-no-auth', '--auth-token', 'x'.repeat(24)]);

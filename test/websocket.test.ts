@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
 import WebSocket from 'ws';
-import { call, errorOf, type HttpServerProcess, startServeProcess } from './helpers/mcp.js';
+import { call, errorOf, type HttpServerProcess, startServeProcess, stderrMatching } from './helpers/mcp.js';
 import { startPodman, type TestPodman } from './helpers/podman.js';
 
 interface WsServer extends HttpServerProcess {
@@ -248,7 +248,7 @@ describe('WebSocket transport', () => {
     const server = await startWsServer(['--socket-path', podman.socketPath], { XDG_RUNTIME_DIR: own });
     const { token: generated, file } = await generatedToken(server, own);
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.match(server.stderr(), /clients send the header: Authorization: Bearer \$\(cat /);
+    await stderrMatching(server, /clients send the header: Authorization: Bearer \$\(cat /);
     const socket = opened(await attempt(server.url, { headers: { authorization: `Bearer ${generated}` } }));
     socket.terminate();
     assert.equal(await server.stop(), 0);
@@ -261,7 +261,7 @@ describe('WebSocket transport', () => {
     try {
       const socket = opened(await attempt(server.url));
       socket.terminate();
-      assert.match(server.stderr(), /WARNING: --unsafe-no-auth/);
+      await stderrMatching(server, /WARNING: --unsafe-no-auth/);
     } finally {
       await server.stop();
     }

@@ -119,6 +119,24 @@ export async function startServeProcess(
   };
 }
 
+/**
+ * Waits until the server's stderr matches: what `serve` prints after its listener started (the token
+ * banner) may arrive after the log line the start helpers wait for.
+ */
+export async function stderrMatching(
+  server: HttpServerProcess,
+  pattern: RegExp,
+  timeoutMs = 10_000,
+): Promise<RegExpExecArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(server.stderr());
+    if (match) return match;
+    if (Date.now() > deadline) throw new Error(`stderr never matched ${pattern}: ${server.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function connectHttp(url: string, headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: 'mcp-podman-test', version: '1.0.0' });
   await client.connect(

@@ -8,7 +8,7 @@ export const DEFAULT_INSTANCE_URL = 'http://127.0.0.1:8913';
 /** The management API of a running `mcp-podman serve --transport http`, as the CLI uses it. */
 export class ManagementClient {
   readonly url: string;
-  private token: Promise<string | undefined>;
+  private readonly token: Promise<string | undefined>;
 
   constructor(options: { url: string; token?: string }) {
     this.url = options.url.replace(/\/+$/, '');

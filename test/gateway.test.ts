@@ -54,6 +54,19 @@ async function startGateway(args: string[]) {
   return { client, transport, stderr: () => stderr, listChanged: () => listChanged, logs };
 }
 
+/** Every log message the client receives, read off the wire (the SDK may settle a reply before its handlers run). */
+function wireLogs(client: Client): { logger?: string; data?: unknown }[] {
+  const transport = client.transport!;
+  const deliver = transport.onmessage!;
+  const logs: { logger?: string; data?: unknown }[] = [];
+  transport.onmessage = (message, extra) => {
+    if ('method' in message && message.method === 'notifications/message')
+      logs.push(message.params as { logger?: string });
+    deliver(message, extra);
+  };
+  return logs;
+}
+
 async function ourContainers(podman: TestPodman, gatewayId: string) {
   return (await listContainers(podman.client)).filter((c) => c.Labels?.[GATEWAY_LABEL] === gatewayId);
 }
@@ -523,6 +536,54 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       );
     } finally {
       await stopGateway(again);
+    }
+  });
+
+  it("sends a mount's log messages only to the session whose call or container they come from", async () => {
+    const server = await startHttpServer([...base, '--gateway-id', 'gw-logs', '--log-level', 'info']);
+    try {
+      const a = await connectHttp(server.url);
+      const b = await connectHttp(server.url);
+      const aLogs = wireLogs(a);
+      const bLogs = wireLogs(b);
+      const from = (logs: { logger?: string }[], prefix: string) =>
+        logs.filter((l) => l.logger?.split('/')[0] === prefix);
+
+      // A's own container logs during A's call and every 5 s after it: A gets both kinds.
+      assert.equal(
+        (await call(a, 'registry_add', { entry_id: 'everything-per-session' })).isError,
+        undefined,
+      );
+      assert.equal((await call(a, 'ps_toggle-simulated-logging', {})).isError, undefined);
+      await waitFor("A's periodic log messages", async () => from(aLogs, 'ps').length >= 2, 20_000);
+
+      // A shared mount's message during A's call goes on A's call only.
+      assert.equal((await call(a, 'registry_add', { entry_id: 'everything' })).isError, undefined);
+      assert.equal((await call(a, 'everything_toggle-simulated-logging', {})).isError, undefined);
+      await waitFor('the in-call log message', async () => from(aLogs, 'everything').length >= 1, 10_000);
+      const sharedSeen = from(aLogs, 'everything').length;
+      assert.equal((await call(b, 'registry_status', {})).isError, undefined);
+      await new Promise((r) => setTimeout(r, 6000));
+      assert.deepEqual(bLogs, [], 'B, which used neither mount, got no log message');
+      assert.equal(
+        from(aLogs, 'everything').length,
+        sharedSeen,
+        'a shared mount message with no call in flight goes to no client',
+      );
+
+      // The next session to get the perSession mount's first container gets a fresh one.
+      await (a.transport as StreamableHTTPClientTransport).terminateSession();
+      await a.close();
+      const c = await connectHttp(server.url);
+      const cLogs = wireLogs(c);
+      assert.equal(textOf(await call(c, 'ps_echo', { message: 'c' })), 'Echo: c');
+      await new Promise((r) => setTimeout(r, 6000));
+      assert.deepEqual(cLogs, [], "C inherits nothing of A's container");
+      assert.deepEqual(bLogs, []);
+      await b.close();
+      await c.close();
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
     }
   });
 

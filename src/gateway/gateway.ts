@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import type {
   CallToolResult,
   GetPromptResult,
+  LoggingMessageNotification,
   Prompt,
   ReadResourceResult,
   Resource,
@@ -14,7 +15,7 @@ import { McpPodmanError, toMcpPodmanError } from '../errors.js';
 import type { PodmanConnection } from '../podman/connection.js';
 import { errorResult } from '../server/local-tools.js';
 import type { PolicySubject } from '../server/policy.js';
-import type { CallExtra, ToolEntry, ToolRegistry } from '../server/registry.js';
+import type { CallExtra, DownstreamSession, ToolEntry, ToolRegistry } from '../server/registry.js';
 import { assertBindable } from '../tools/bind-roots.js';
 import type { Redactor } from '../tools/redact.js';
 import type { Catalog } from './catalog.js';
@@ -65,7 +66,8 @@ interface MountRecord {
 interface GatewayEvents {
   resources: [];
   prompts: [];
-  log: [{ prefix: string; level: string; logger?: string; data: unknown }];
+  /** A mount's log message for the one session that owns the mount (no call of it was in flight). */
+  log: [{ sessionId: string; message: LoggingMessageNotification['params'] }];
 }
 
 /**
@@ -258,8 +260,40 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const record = this.mounts.get(mount.prefix);
       if (record?.mount === mount) this.publish(record);
     });
-    mount.on('log', (m) => this.emit('log', { prefix: mount.prefix, ...m }));
+    mount.on('log', (m) => this.routeLog(mount, m.params, m.calls));
     return mount;
+  }
+
+  /**
+   * A mount's log message goes only where it belongs: on the stream of each call in flight on that
+   * container (a shared mount cannot tell which of them it is about), else to the session a
+   * perSession container serves; a shared mount's message with no call in flight goes nowhere.
+   */
+  private routeLog(
+    mount: Mount,
+    params: LoggingMessageNotification['params'],
+    calls: DownstreamSession[],
+  ): void {
+    const message = {
+      level: params.level,
+      logger: params.logger ? `${mount.prefix}/${params.logger}` : mount.prefix,
+      data: this.deps.redactor.scrubDeep(params.data),
+    };
+    const failed = (err: unknown) => this.deps.log.debug({ err }, 'could not forward a log message');
+    if (calls.length) {
+      for (const call of calls) call.log(message).catch(failed);
+      return;
+    }
+    const record = this.mounts.get(mount.prefix);
+    const owner = mount.entry.perSession
+      ? (mount.sessionId ?? (record?.mount === mount ? record.owner : undefined))
+      : undefined;
+    if (owner) this.emit('log', { sessionId: owner, message });
+    else
+      this.deps.log.debug(
+        { mount: mount.prefix, level: params.level },
+        'a log message with no call in flight goes to no client',
+      );
   }
 
   // --- warm pool: started, initialized containers waiting for a registry_add ---
@@ -539,7 +573,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   async releaseSession(sessionId: string): Promise<void> {
     const release = Promise.all(
       this.list().map(async (record) => {
-        if (record.owner === sessionId) record.owner = undefined;
+        if (record.owner === sessionId) {
+          record.owner = undefined;
+          if (record.mount.entry.perSession) await this.recycle(record);
+        }
         const mount = record.sessions.get(sessionId);
         if (!mount) return;
         record.sessions.delete(sessionId);
@@ -548,6 +585,26 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     ).finally(() => this.releasing.delete(release));
     this.releasing.add(release);
     await release;
+  }
+
+  /**
+   * Swaps a perSession mount's first container for a fresh one that starts on the next call: the
+   * session it goes to next must not inherit the last one's state, timers or log messages.
+   */
+  private async recycle(record: MountRecord): Promise<void> {
+    const old = record.mount;
+    const fresh = this.newMount({
+      entry: old.entry,
+      prefix: old.prefix,
+      image: old.options.image,
+      env: old.options.env,
+      secretEnv: old.options.secretEnv,
+      volumes: record.volumes,
+    });
+    fresh.offer = old.offer; // its tools stay listed meanwhile
+    fresh.state = 'idle';
+    record.mount = fresh;
+    await old.remove();
   }
 
   /** registry_exec: a mounted tool by its full name, for clients that do not refresh tool lists. */

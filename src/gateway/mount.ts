@@ -6,6 +6,7 @@ import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   GetPromptResultSchema,
+  type LoggingMessageNotification,
   LoggingMessageNotificationSchema,
   McpError,
   PromptListChangedNotificationSchema,
@@ -60,8 +61,8 @@ export interface MountOptions {
 interface MountEvents {
   /** The offer (tools, resources, prompts) changed. */
   offer: [];
-  /** A logging message from the server, to forward. */
-  log: [{ level: string; logger?: string; data: unknown }];
+  /** A logging message from the server, with the calls in flight when it came (the ones it can be about). */
+  log: [{ params: LoggingMessageNotification['params']; calls: DownstreamSession[] }];
   state: [MountState];
 }
 
@@ -270,7 +271,8 @@ export class Mount extends EventEmitter<MountEvents> {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, refresh);
     client.setNotificationHandler(PromptListChangedNotificationSchema, refresh);
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      this.emit('log', { level: n.params.level, logger: n.params.logger, data: n.params.data });
+      // Taken now: a message belongs to a call still in flight, never to one that starts later.
+      this.emit('log', { params: n.params, calls: [...this.callers] });
     });
     client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
       const session = this.callerWith('sampling');

@@ -4,21 +4,51 @@ import {
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
+  type LoggingLevel,
+  LoggingLevelSchema,
+  type LoggingMessageNotification,
   McpError,
   ReadResourceRequestSchema,
+  type ServerNotification,
+  SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { isMcpPodmanError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Redactor } from '../tools/redact.js';
 import type { CallExtra, DownstreamSession } from './registry.js';
 
-/** The client session behind a request, for what a mounted server asks of the client. */
-export function downstreamSession(server: Server, sessionId?: string): DownstreamSession {
+/**
+ * The level each session asked for with logging/setLevel. Kept here rather than in the SDK's own
+ * map because a mount's messages go out on a call's stream, which the SDK's sendLoggingMessage
+ * cannot address.
+ */
+const minimumLevel = new WeakMap<Server, LoggingLevel>();
+const SEVERITY: readonly LoggingLevel[] = LoggingLevelSchema.options;
+
+function wanted(server: Server, level: LoggingLevel): boolean {
+  const minimum = minimumLevel.get(server);
+  return !minimum || SEVERITY.indexOf(level) >= SEVERITY.indexOf(minimum);
+}
+
+/** The client session behind a request, for what a mounted server asks of the client or tells it. */
+export function downstreamSession(
+  server: Server,
+  request: {
+    sessionId?: string;
+    signal: AbortSignal;
+    sendNotification(n: ServerNotification): Promise<void>;
+  },
+): DownstreamSession {
   return {
-    id: sessionId,
+    id: request.sessionId,
     supports: (capability) => Boolean(server.getClientCapabilities()?.[capability]),
     createMessage: (params, options) => server.createMessage(params, options),
     elicitInput: (params, options) => server.elicitInput(params, options),
+    // sendNotification carries the request's id, so Streamable HTTP puts it on that call's stream.
+    log: async (params) => {
+      if (request.signal.aborted || !wanted(server, params.level)) return;
+      await request.sendNotification({ method: 'notifications/message', params });
+    },
   };
 }
 
@@ -33,12 +63,16 @@ export function serveGatewayContent(
   redactor: Redactor,
 ): () => void {
   const extraFor = (
-    extra: { signal: AbortSignal; sessionId?: string; _meta?: { progressToken?: string | number } },
+    extra: {
+      signal: AbortSignal;
+      sessionId?: string;
+      sendNotification(n: ServerNotification): Promise<void>;
+    },
     progressToken?: string | number,
   ): CallExtra => ({
     signal: extra.signal,
     sessionId: extra.sessionId,
-    session: downstreamSession(server, extra.sessionId),
+    session: downstreamSession(server, extra),
     progressToken,
     sendProgress: async () => undefined,
   });
@@ -69,13 +103,15 @@ export function serveGatewayContent(
 
   const onResources = () => server.sendResourceListChanged().catch(() => undefined);
   const onPrompts = () => server.sendPromptListChanged().catch(() => undefined);
-  const onLog = (m: { prefix: string; level: string; logger?: string; data: unknown }) => {
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    minimumLevel.set(server, request.params.level);
+    return {};
+  });
+  // A message no call is waiting for goes to the one session that owns its mount, never to all.
+  const onLog = (m: { sessionId: string; message: LoggingMessageNotification['params'] }) => {
+    if (m.sessionId !== server.transport?.sessionId || !wanted(server, m.message.level)) return;
     server
-      .sendLoggingMessage({
-        level: m.level as 'info',
-        logger: m.logger ? `${m.prefix}/${m.logger}` : m.prefix,
-        data: redactor.scrubDeep(m.data),
-      })
+      .notification({ method: 'notifications/message', params: m.message })
       .catch((err) => log.debug({ err }, 'could not forward a log message'));
   };
   gateway.on('resources', onResources);

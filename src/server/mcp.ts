@@ -97,7 +97,7 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
       signal: extra.signal,
       progressToken,
       sessionId: extra.sessionId,
-      session: downstreamSession(server, extra.sessionId),
+      session: downstreamSession(server, extra),
       async sendProgress(progress, total, message) {
         if (progressToken === undefined || extra.signal.aborted) return;
         await extra

@@ -5,6 +5,7 @@ import type {
   CreateMessageResult,
   ElicitRequest,
   ElicitResult,
+  LoggingMessageNotification,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAnnotations, ToolsetName } from '../tools/types.js';
@@ -18,6 +19,8 @@ export interface DownstreamSession {
     options: { signal: AbortSignal },
   ): Promise<CreateMessageResult>;
   elicitInput(params: ElicitRequest['params'], options: { signal: AbortSignal }): Promise<ElicitResult>;
+  /** A mounted server's log message about this call, sent on the call's own stream. */
+  log(params: LoggingMessageNotification['params']): Promise<void>;
 }
 
 /** What a tools/call handler gets from the session that received it. */

@@ -30,6 +30,7 @@ import {
 import { resolveImage } from './images.js';
 import { Mount } from './mount.js';
 import { deleteSecrets, putSecret, secretName, secretsWithPrefix } from './mount-secrets.js';
+import { isValidToolName, quoteName } from './upstream-text.js';
 
 /** Prefixes that would collide with the gateway's own tool names. */
 const RESERVED_PREFIXES = new Set(['podman', 'registry']);
@@ -58,6 +59,8 @@ interface MountRecord {
   /** Tool names this mount put in the registry. */
   toolNames: string[];
   collisions: string[];
+  /** Tools and prompts not served for a name that breaks the rules, quoted for display. */
+  rejected: string[];
   /** perSession entries: the session the first container serves, and one more container per other session. */
   owner?: string;
   sessions: Map<string, Mount>;
@@ -147,6 +150,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         volumes: warm.options.volumes,
         toolNames: [],
         collisions: [],
+        rejected: [],
         owner: ctx.sessionId,
         sessions: new Map(),
       };
@@ -198,6 +202,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         volumes,
         toolNames: [],
         collisions: [],
+        rejected: [],
         owner: ctx.sessionId,
         sessions: new Map(),
       };
@@ -475,9 +480,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const entries: ToolEntry[] = [];
     const collisions: string[] = [];
     const names: string[] = [];
+    const rejected = [...mount.offer.rejected];
     for (const tool of mount.offer.tools) {
       if (allow && !allow.has(tool.name)) continue;
       const name = `${mount.prefix}_${tool.name}`;
+      if (!isValidToolName(name)) {
+        rejected.push(`tool ${quoteName(tool.name)} (too long with the prefix)`);
+        continue;
+      }
       const existing = this.deps.tools.get(name);
       if (existing && !record.toolNames.includes(name)) {
         collisions.push(name);
@@ -513,6 +523,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (entries.length === 0 && stale.length === 0) this.deps.tools.emit('changed');
     record.toolNames = names;
     record.collisions = collisions;
+    record.rejected = rejected;
+    if (rejected.length)
+      this.deps.log.warn({ mount: mount.prefix, rejected }, 'names break the MCP naming rules; not listed');
     if (collisions.length)
       this.deps.log.warn({ mount: mount.prefix, collisions }, 'tool names collide; not listed');
     this.emit('resources');
@@ -713,6 +726,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       resourceTemplates: mount.offer.resourceTemplates.length,
       prompts: mount.offer.prompts.length,
       collisions: record.collisions,
+      rejected: record.rejected,
       server: mount.offer.serverInfo,
       permissions: permissionsOf(mount.entry, record.volumes),
       ...(activationMs !== undefined ? { activationMs } : {}),

@@ -108,6 +108,9 @@ const add = defineTool({
       summary.collisions.length
         ? `Not listed because the names are taken: ${summary.collisions.join(', ')}`
         : '',
+      summary.rejected.length
+        ? `Not served because their names break the MCP naming rules: ${summary.rejected.join(', ')}`
+        : '',
       `Allowed: network ${summary.permissions.network}, root ${summary.permissions.rootFilesystem}, capabilities ${summary.permissions.capabilities}, memory ${summary.permissions.memory}, cpus ${summary.permissions.cpus}, pids ${summary.permissions.pids}`,
       'If your client does not refresh its tool list, call them through registry_exec.',
     ]

@@ -3,6 +3,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { VERSION } from '../version.js';
+import {
+  cleanPrompt,
+  cleanResource,
+  cleanText,
+  cleanTool,
+  isValidPromptName,
+  isValidToolName,
+  quoteName,
+} from './upstream-text.js';
 
 /** What a mounted server offers, as last discovered; served from this cache while the server is idle. */
 export interface Offer {
@@ -12,9 +21,17 @@ export interface Offer {
   prompts: Prompt[];
   serverInfo?: { name: string; version: string };
   instructions?: string;
+  /** Tools and prompts left out for a name that breaks the rules, quoted and escaped for display. */
+  rejected: string[];
 }
 
-export const EMPTY_OFFER: Offer = { tools: [], resources: [], resourceTemplates: [], prompts: [] };
+export const EMPTY_OFFER: Offer = {
+  tools: [],
+  resources: [],
+  resourceTemplates: [],
+  prompts: [],
+  rejected: [],
+};
 
 /** The gateway's client to one mounted server. It advertises sampling and elicitation, which it forwards. */
 export function newUpstreamClient(): Client {
@@ -71,13 +88,18 @@ export async function discover(client: Client, timeoutMs: number): Promise<Offer
       : [],
   ]);
   const info = client.getServerVersion();
+  const rejected = [
+    ...tools.filter((t) => !isValidToolName(t.name)).map((t) => `tool ${quoteName(t.name)}`),
+    ...prompts.filter((p) => !isValidPromptName(p.name)).map((p) => `prompt ${quoteName(p.name)}`),
+  ];
   return {
-    tools,
-    resources,
-    resourceTemplates,
-    prompts,
-    serverInfo: info ? { name: info.name, version: info.version } : undefined,
-    instructions: client.getInstructions(),
+    tools: tools.filter((t) => isValidToolName(t.name)).map(cleanTool),
+    resources: resources.map((r) => cleanResource(r)),
+    resourceTemplates: resourceTemplates.map((r) => cleanResource(r)),
+    prompts: prompts.filter((p) => isValidPromptName(p.name)).map(cleanPrompt),
+    serverInfo: info ? { name: cleanText(info.name), version: cleanText(info.version) } : undefined,
+    instructions: cleanText(client.getInstructions()),
+    rejected,
   };
 }
 

@@ -13,7 +13,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { stringify } from 'yaml';
-import { waitFor } from './helpers/api.js';
+import { api, waitFor } from './helpers/api.js';
 import { ensureGatewayImages, type GatewayImages, writeTestCatalog } from './helpers/gateway-fixtures.js';
 import { NODE } from './helpers/images.js';
 import { CLI, call, callWithProgress, connectHttp, errorOf, startHttpServer, textOf } from './helpers/mcp.js';
@@ -104,14 +104,23 @@ process.stdin.on('data', (chunk) => {
 });
 `;
 
-/** A catalog entry of the hostile server. */
+/** Catalog entries of the hostile server: as it is, and with the operator vouching for two tools. */
 async function writeHostileCatalog(dir: string): Promise<string> {
   const hostile = { name: 'Hostile', image: NODE, command: ['node', '-e', HOSTILE_SERVER] };
   const path = join(dir, 'hostile.yaml');
   await writeFile(
     path,
     stringify({
-      entries: [{ ...hostile, id: 'hostile', prefix: 'hostile' }],
+      entries: [
+        { ...hostile, id: 'hostile', prefix: 'hostile' },
+        {
+          ...hostile,
+          id: 'vouched',
+          prefix: 'vouched',
+          readOnlyTools: ['echo'],
+          nonDestructiveTools: ['wipe'],
+        },
+      ],
     }),
   );
   return path;
@@ -627,6 +636,73 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       assert.ok(mount.rejected.some((r: string) => r.startsWith(`tool "${'x'.repeat(80)}..."`)));
     } finally {
       await stopGateway(gw);
+    }
+  });
+
+  it("trusts no mounted tool's own read-only or non-destructive claim, only the operator's entry", async () => {
+    const hostile = await writeHostileCatalog(dir);
+    const gw = await startGateway([
+      ...base,
+      '--catalog',
+      hostile,
+      '--gateway-id',
+      'gw-trust',
+      '--disable-destructive',
+    ]);
+    try {
+      assert.equal((await call(gw.client, 'registry_add', { entry_id: 'hostile' })).isError, undefined);
+      assert.equal((await call(gw.client, 'registry_add', { entry_id: 'vouched' })).isError, undefined);
+      const names = (await gw.client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.some((n) => n.startsWith('hostile_')), names.join(','));
+      assert.deepEqual(names.filter((n) => n.startsWith('vouched_')).sort(), [
+        'vouched_echo',
+        'vouched_wipe',
+      ]);
+      assert.equal(errorOf(await call(gw.client, 'hostile_wipe')).code, 'TOOL_DISABLED');
+      assert.equal(errorOf(await call(gw.client, 'hostile_echo')).code, 'TOOL_DISABLED');
+      // registry_exec is destructive itself; either way the hidden tool is not reached through it.
+      assert.equal(
+        errorOf(await call(gw.client, 'registry_exec', { tool_name: 'hostile_wipe' })).code,
+        'TOOL_DISABLED',
+      );
+      assert.equal(textOf(await call(gw.client, 'vouched_wipe')), 'ran wipe');
+    } finally {
+      await stopGateway(gw);
+    }
+
+    // --read-only hides registry_add, but the management API can still mount an entry.
+    const server = await startHttpServer([
+      ...base,
+      '--catalog',
+      hostile,
+      '--gateway-id',
+      'gw-trust-ro',
+      '--read-only',
+      '--log-level',
+      'info',
+    ]);
+    try {
+      for (const [name, template] of [
+        ['ho', 'hostile'],
+        ['vo', 'vouched'],
+      ]) {
+        const created = await api(server.url, 'POST', '/containers', { service_name: name, template });
+        assert.equal(created.status, 201, created.text);
+      }
+      const client = await connectHttp(server.url);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.some((n) => n.startsWith('ho_')), names.join(','));
+      assert.deepEqual(
+        names.filter((n) => n.startsWith('vo_')),
+        ['vo_echo'],
+        'only the vouched read-only tool',
+      );
+      assert.equal(errorOf(await call(client, 'ho_echo')).code, 'TOOL_DISABLED');
+      assert.equal(errorOf(await call(client, 'vo_wipe')).code, 'TOOL_DISABLED');
+      assert.equal(textOf(await call(client, 'vo_echo')), 'ran echo');
+      await client.close();
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0);
     }
   });
 

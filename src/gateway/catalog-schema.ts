@@ -136,6 +136,18 @@ export const CatalogEntrySchema = z
     resources: resourcesSpec.default({ memory: '256m', cpus: 1, pids: 128 }),
     relax: relaxSpec.default({ readOnlyRootfs: true, capAdd: [] }),
     tools: z.array(z.string().min(1)).optional().describe('Allow-list of the server tools to expose'),
+    // A server's own annotations are claims by the party the policy guards against: every mounted
+    // tool counts as destructive and not read-only unless the operator's entry names it here.
+    readOnlyTools: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Server tools the operator vouches for as read-only (kept under --read-only)'),
+    nonDestructiveTools: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Server tools the operator vouches for as not destructive (kept under --disable-destructive)',
+      ),
     prefix: prefixSchema.optional().describe('Default prefix for this server tools'),
     perSession: z.boolean().default(false).describe('One container per client session instead of one shared'),
   })

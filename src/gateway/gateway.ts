@@ -477,6 +477,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private publish(record: MountRecord): void {
     const { mount } = record;
     const allow = mount.entry.tools ? new Set(mount.entry.tools) : undefined;
+    // Only the operator's entry can make a tool read-only or non-destructive, never the server.
+    const readOnly = new Set(mount.entry.readOnlyTools);
+    const nonDestructive = new Set(mount.entry.nonDestructiveTools);
     const entries: ToolEntry[] = [];
     const collisions: string[] = [];
     const names: string[] = [];
@@ -494,8 +497,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         continue;
       }
       const annotations = {
-        readOnlyHint: tool.annotations?.readOnlyHint ?? false,
-        destructiveHint: tool.annotations?.destructiveHint ?? true,
+        readOnlyHint: readOnly.has(tool.name),
+        destructiveHint: !readOnly.has(tool.name) && !nonDestructive.has(tool.name),
         idempotentHint: tool.annotations?.idempotentHint ?? false,
         openWorldHint: tool.annotations?.openWorldHint ?? true,
         ...(tool.annotations?.title ? { title: tool.annotations.title } : {}),

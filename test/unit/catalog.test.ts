@@ -71,6 +71,24 @@ describe('catalog', () => {
     assert.throws(() => parseCatalogDocument('just text', 'f'), /expected a list of entries/);
   });
 
+  it("vouches for a tool's annotations only where the operator's entry names it", async () => {
+    const entries = await readCatalogFile(BUILTIN_CATALOG);
+    const fs = entries.find((e) => e.id === 'filesystem')!;
+    assert.ok(fs.readOnlyTools.includes('read_text_file') && !fs.readOnlyTools.includes('write_file'));
+    assert.deepEqual(entries.find((e) => e.id === 'github')!.readOnlyTools, [], 'none unless named');
+    // A server.json is the publisher's document: whatever it says, the entry made from it vouches for nothing.
+    const [imported] = parseCatalogDocument(
+      {
+        name: 'io.example/claims',
+        readOnlyTools: ['wipe'],
+        nonDestructiveTools: ['wipe'],
+        packages: [{ registryType: 'oci', identifier: 'example/claims:1', readOnlyTools: ['wipe'] }],
+      },
+      'server.json',
+    );
+    assert.deepEqual([imported!.readOnlyTools, imported!.nonDestructiveTools], [[], []]);
+  });
+
   it('imports an official registry server.json (npm and oci packages)', () => {
     const [npm] = parseCatalogDocument(
       {

@@ -14,9 +14,21 @@ export interface ActivityError extends ActivityCall {
 
 const CALLS = 100;
 const ERRORS = 50;
-const MESSAGE_CHARS = 500;
+const MESSAGE_CHARS = 300;
+/** The spec's longest tool name; an unknown name a client sends can be megabytes long. */
+const NAME_CHARS = 128;
+const CODE_CHARS = 64;
 
-/** The last tool calls and errors of this process, for GET /api/activity (bounded rings). */
+/**
+ * At most `max` characters, in a string of its own: V8 keeps a slice pointing into the string it
+ * was cut from, so a cut of a 3 MB name would keep all 3 MB alive in the ring.
+ */
+export function bounded(text: string, max: number): string {
+  const cut = text.length > max ? `${text.slice(0, max - 3)}...` : text;
+  return Buffer.from(cut, 'utf8').toString('utf8');
+}
+
+/** The last tool calls and errors of this process, for GET /api/activity: bounded rings of bounded entries. */
 export class Activity {
   private readonly calls: ActivityCall[] = [];
   private readonly errors: ActivityError[] = [];
@@ -25,14 +37,14 @@ export class Activity {
   record(call: { tool: string; ok: boolean; code?: ErrorCode | string; ms: number; message?: string }): void {
     const entry: ActivityCall = {
       time: new Date().toISOString(),
-      tool: call.tool,
+      tool: bounded(call.tool, NAME_CHARS),
       ok: call.ok,
-      ...(call.code ? { code: call.code } : {}),
+      ...(call.code ? { code: bounded(call.code, CODE_CHARS) } : {}),
       ms: Math.round(call.ms),
     };
     push(this.calls, entry, CALLS);
     if (!call.ok)
-      push(this.errors, { ...entry, message: (call.message ?? '').slice(0, MESSAGE_CHARS) }, ERRORS);
+      push(this.errors, { ...entry, message: bounded(call.message ?? '', MESSAGE_CHARS) }, ERRORS);
   }
 
   /** Newest first. */

@@ -15,7 +15,7 @@ import {
 import { stringify } from 'yaml';
 import { api, waitFor } from './helpers/api.js';
 import { ensureGatewayImages, type GatewayImages, writeTestCatalog } from './helpers/gateway-fixtures.js';
-import { NODE } from './helpers/images.js';
+import { BUSYBOX, NODE } from './helpers/images.js';
 import { CLI, call, callWithProgress, connectHttp, errorOf, startHttpServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
 
@@ -438,6 +438,24 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
         'true',
         'labelled as ours like everything we create',
       );
+      // The attack: another client mounts the mount's own secret into a container and prints it.
+      const stolen = errorOf(
+        await call(gw.client, 'podman_run', {
+          image: BUSYBOX,
+          name: 'gw-cfg-thief',
+          command: ['cat', '/run/secrets/t'],
+          detach: false,
+          secrets: [{ source: stored.Spec.Name, target: 't' }],
+        }),
+      );
+      assert.equal(stolen.code, 'FORBIDDEN', stolen.message);
+      assert.ok(!JSON.stringify(stolen).includes(rotated) && !JSON.stringify(stolen).includes(secret));
+      assert.ok(
+        !(await podman.client.json<any[]>('GET', '/libpod/containers/json', { query: { all: true } })).some(
+          (c) => c.Names?.includes('gw-cfg-thief'),
+        ),
+        'nothing was created',
+      );
       await call(gw.client, 'registry_remove', { entry_id: 'needs-token' });
       const after = await podman.client.json<any[]>('GET', '/libpod/secrets/json');
       assert.ok(
@@ -686,10 +704,16 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
         ['ho', 'hostile'],
         ['vo', 'vouched'],
       ]) {
-        const created = await api(server.url, 'POST', '/containers', { service_name: name, template });
+        const created = await api(
+          server.url,
+          'POST',
+          '/containers',
+          { service_name: name, template },
+          server.auth,
+        );
         assert.equal(created.status, 201, created.text);
       }
-      const client = await connectHttp(server.url);
+      const client = await connectHttp(server.url, server.auth);
       const names = (await client.listTools()).tools.map((t) => t.name);
       assert.ok(!names.some((n) => n.startsWith('ho_')), names.join(','));
       assert.deepEqual(
@@ -709,8 +733,8 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
   it("sends a mount's log messages only to the session whose call or container they come from", async () => {
     const server = await startHttpServer([...base, '--gateway-id', 'gw-logs', '--log-level', 'info']);
     try {
-      const a = await connectHttp(server.url);
-      const b = await connectHttp(server.url);
+      const a = await connectHttp(server.url, server.auth);
+      const b = await connectHttp(server.url, server.auth);
       const aLogs = wireLogs(a);
       const bLogs = wireLogs(b);
       const from = (logs: { logger?: string }[], prefix: string) =>
@@ -741,7 +765,7 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
       // The next session to get the perSession mount's first container gets a fresh one.
       await (a.transport as StreamableHTTPClientTransport).terminateSession();
       await a.close();
-      const c = await connectHttp(server.url);
+      const c = await connectHttp(server.url, server.auth);
       const cLogs = wireLogs(c);
       assert.equal(textOf(await call(c, 'ps_echo', { message: 'c' })), 'Echo: c');
       await new Promise((r) => setTimeout(r, 6000));

@@ -64,7 +64,19 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     const catalog = join(dir, 'catalog.yaml');
     await writeFile(
       catalog,
-      stringify({ entries: [{ id: 'everything', name: 'Everything', image: everything, args: ['stdio'] }] }),
+      stringify({
+        entries: [
+          { id: 'everything', name: 'Everything', image: everything, args: ['stdio'] },
+          // A server that prints its environment and dies before it answers, as a broken one may.
+          {
+            id: 'leaky',
+            name: 'Leaky',
+            image: busybox,
+            command: ['sh', '-c', 'echo "starting with $DATABASE_HOST" >&2; exit 3'],
+            env: { DATABASE_HOST: { required: true } },
+          },
+        ],
+      }),
     );
     server = await startHttpServer(
       ['--socket-path', podman.socketPath, '--catalog', catalog, '--no-builtin-catalog'],
@@ -401,6 +413,28 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
     });
     assert.equal(gone.status, 404);
     assert.equal((await api(base, 'DELETE', '/containers/evh')).status, 204);
+  });
+
+  it('keeps the env values a failed call sent out of the activity log, which other clients read', async () => {
+    const client = await connectHttp(base, server.auth);
+    try {
+      const failed = errorOf(
+        await call(client, 'registry_add', {
+          entry_id: 'leaky',
+          env: { DATABASE_HOST: 'db-internal-7781.example' },
+        }),
+      );
+      // The caller sees its own value echoed by the server it started...
+      assert.match(failed.message, /starting with db-internal-7781\.example/);
+    } finally {
+      await client.close();
+    }
+    // ...but the activity log keeps the message without it.
+    const { errors } = (await api(base, 'GET', '/api/activity')).json;
+    const logged = errors.find((e: { tool: string }) => e.tool === 'registry_add');
+    assert.ok(logged, JSON.stringify(errors));
+    assert.match(logged.message, /starting with \*{8}/);
+    assert.ok(!JSON.stringify(errors).includes('db-internal-7781'), JSON.stringify(errors));
   });
 
   it('serves an mcp-stdio service as a gateway mount with its own endpoint, and records activity', async (t) => {

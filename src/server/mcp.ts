@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
+import { envValuesOf, maskValues } from './call-values.js';
 import { downstreamSession, serveGatewayContent } from './gateway-content.js';
 import { errorResult } from './local-tools.js';
 import type { ToolEntry } from './registry.js';
@@ -119,7 +120,14 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
       : '';
     app.metrics.toolCalls.inc({ tool: name, outcome: result.isError ? 'error' : 'ok' });
     if (result.isError) app.metrics.errors.inc({ method: 'tools/call', tool: name, code });
-    recordCall(app, { tool: name, mount: options.mount, result, code, ms: performance.now() - started });
+    recordCall(app, {
+      tool: name,
+      mount: options.mount,
+      args: request.params.arguments,
+      result,
+      code,
+      ms: performance.now() - started,
+    });
     return result;
   });
 
@@ -142,7 +150,7 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
 /** Activity for the management API, and per-mount metrics when the tool belongs to a mount. */
 function recordCall(
   app: App,
-  call: { tool: string; mount?: string; result: CallToolResult; code: string; ms: number },
+  call: { tool: string; mount?: string; args: unknown; result: CallToolResult; code: string; ms: number },
 ): void {
   const ok = !call.result.isError;
   const first = call.result.content[0];
@@ -151,7 +159,8 @@ function recordCall(
     ok,
     code: call.code || undefined,
     ms: call.ms,
-    message: !ok && first?.type === 'text' ? first.text : undefined,
+    // The caller may see what it sent; the activity log's readers may not.
+    message: !ok && first?.type === 'text' ? maskValues(first.text, envValuesOf(call.args)) : undefined,
   });
   const mount = call.mount ?? app.gateway?.list().find((r) => r.toolNames.includes(call.tool))?.mount.prefix;
   if (!mount) return;

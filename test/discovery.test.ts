@@ -287,7 +287,7 @@ describe('finding Podman: flags, CONTAINER_HOST, the embedded service, and the n
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       assert.notEqual(await exited(child, 20_000), 0);
-      assert.match(stderr, /EADDRINUSE/);
+      assert.match(stderr, /CONFLICT: Port \d+ on 127\.0\.0\.1 is already in use/);
       // A service spawned after the failure would show up within its start-up time.
       await new Promise((r) => setTimeout(r, 1500));
       const orphans = (await embeddedServices()).filter((pid) => !before.has(pid));

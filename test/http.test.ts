@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -533,6 +534,26 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     const network = await refusedStart([...base, '--unsafe-no-auth', '--host', '0.0.0.0']);
     assert.equal(network.code, 2);
     assert.match(network.stderr, /Refusing to bind 0\.0\.0\.0 without authentication/);
+  });
+
+  it('says a taken port is taken, with a coded error and what to do, and no stack trace', async () => {
+    const taken = createNetServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const { port } = taken.address() as { port: number };
+    try {
+      for (const transport of ['http', 'websocket']) {
+        const { code, stderr } = await refusedStart(
+          ['--transport', transport, '--port', String(port), '--socket-path', podman.socketPath],
+          { MCP_PODMAN_AUTH_TOKEN: 'taken-port-token-0123456789' },
+        );
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, new RegExp(`CONFLICT: Port ${port} on 127\\.0\\.0\\.1 is already in use`));
+        assert.match(stderr, /--port/);
+        assert.doesNotMatch(stderr, /setupListenHandle|EADDRINUSE|\n\s+at /);
+      }
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 
   it('refuses to bind 0.0.0.0 without a token (exit code 2, and says why)', async () => {

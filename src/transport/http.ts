@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { type HttpBindings, type ServerType, serve } from '@hono/node-server';
+import type { HttpBindings, ServerType } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
@@ -13,7 +13,7 @@ import { createMcpSession } from '../server/mcp.js';
 import { bearerAuth, type ListenerAuth, publishToken, resolveAuth } from './auth.js';
 import { assertSafeBind, hostAndOriginGuard, jsonError } from './guards.js';
 import { errorReply } from './jsonrpc.js';
-import { closeServer } from './listen.js';
+import { closeServer, listen } from './listen.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -111,10 +111,7 @@ export async function startHttpServer(
     return jsonError('INTERNAL_ERROR', 'Internal error; see the server log.');
   });
 
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: hono.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await listen(hono.fetch, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
   const published = await publishToken(auth, port).catch(async (err: unknown) => {
     await closeServer(server);

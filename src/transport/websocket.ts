@@ -1,7 +1,7 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type ServerType, serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Hono } from 'hono';
@@ -19,7 +19,7 @@ import {
 } from './auth.js';
 import { assertSafeBind, hostAndOriginGuard, jsonError } from './guards.js';
 import { decodeFrame } from './jsonrpc.js';
-import { closeServer } from './listen.js';
+import { closeServer, listen } from './listen.js';
 
 /** The same cap as a Streamable HTTP body: a bigger frame closes the socket with 1009. */
 const MAX_FRAME = 4 * 1024 * 1024;
@@ -84,10 +84,7 @@ export async function startWebSocketServer(app: App): Promise<WebSocketServerHan
   });
   const sockets = new Set<WebSocket>();
 
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: hono.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server = await listen(hono.fetch, config.host, config.port);
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

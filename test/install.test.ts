@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { quadletAvailable, systemdUnit } from '../src/cli/install.js';
 import { ensureNodeImage } from './helpers/images.js';
 import { CLI } from './helpers/mcp.js';
 import { podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
@@ -26,11 +28,14 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
-/** A systemd-style INI file: sections of keys, each key with all its values in order. */
+/**
+ * A systemd-style INI file: sections of keys, each key with all its values in order. A line that
+ * ends in a backslash goes on in the next one, as systemd reads it.
+ */
 function parseIni(text: string): Record<string, Record<string, string[]>> {
   const sections: Record<string, Record<string, string[]>> = {};
   let current: Record<string, string[]> | undefined;
-  for (const raw of text.split('\n')) {
+  for (const raw of text.replace(/\\\n/g, ' ').split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const section = /^\[([^\]]+)\]$/.exec(line);
@@ -45,6 +50,21 @@ function parseIni(text: string): Record<string, Record<string, string[]>> {
     current[key] = [...(current[key] ?? []), line.slice(eq + 1).trim()];
   }
   return sections;
+}
+
+/** The argument list of a unit's ExecStart, split as systemd splits it (double quotes group words). */
+function execStartOf(unit: string): string[] {
+  const line = parseIni(unit).Service?.ExecStart?.[0];
+  assert.ok(line, 'the unit has an ExecStart');
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
 }
 
 describe('mcp-podman install --quadlet', () => {
@@ -87,20 +107,42 @@ describe('mcp-podman install --quadlet', () => {
 
   it('writes the user unit under XDG_CONFIG_HOME, and refuses to overwrite it without --force', async () => {
     const env = { XDG_CONFIG_HOME: join(dir, 'config') };
-    const path = join(dir, 'config', 'containers', 'systemd', 'mcp-podman.container');
-    const first = await cli(['install', '--quadlet', '--port', '9124'], env);
+    const path = join(dir, 'config', 'systemd', 'user', 'mcp-podman.service');
+    const first = await cli(['install', '--systemd', '--port', '9124'], env);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, new RegExp(`Wrote ${path}`));
     assert.match(first.stderr, /podman secret create mcp-podman-token/);
-    assert.match(parseIni(await readFile(path, 'utf8')).Container!.Exec![0]!, /--port 9124 /);
-    const again = await cli(['install', '--quadlet', '--port', '9125'], env);
+    const exec = () => readFile(path, 'utf8').then((text) => execStartOf(text).join(' '));
+    assert.match(await exec(), / --userns=keep-id /);
+    assert.match(await exec(), / --volume %t\/podman\/podman\.sock:\/run\/podman\/podman\.sock:rw /);
+    assert.match(await exec(), /--port 9124 /);
+    const again = await cli(['install', '--systemd', '--port', '9125'], env);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /CONFLICT: .*--force/);
-    assert.equal((await cli(['install', '--quadlet', '--port', '9125', '--force'], env)).code, 0);
-    assert.match(parseIni(await readFile(path, 'utf8')).Container!.Exec![0]!, /--port 9125 /);
+    assert.equal((await cli(['install', '--systemd', '--port', '9125', '--force'], env)).code, 0);
+    assert.match(await exec(), /--port 9125 /);
     const unsaid = await cli(['install'], env);
     assert.equal(unsaid.code, 2);
-    assert.match(unsaid.stderr, /--quadlet/);
+    assert.match(unsaid.stderr, /--quadlet .*Podman 4\.4.* or --systemd/);
+  });
+
+  it('writes a Quadlet unit only where Podman has Quadlet (4.4+), and otherwise offers --systemd', async () => {
+    const env = { XDG_CONFIG_HOME: join(dir, 'quadlet-config') };
+    const path = join(dir, 'quadlet-config', 'containers', 'systemd', 'mcp-podman.container');
+    const res = await cli(['install', '--quadlet'], env);
+    if (quadletAvailable()) {
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, new RegExp(`Wrote ${path}`));
+    } else {
+      // Debian 12's Podman 4.3.1, as on these machines: no generator, so nothing is written.
+      assert.equal(res.code, 2);
+      assert.match(res.stderr, /UNAVAILABLE: Quadlet needs Podman 4\.4 or newer.*install --systemd/);
+      await assert.rejects(readFile(path), 'no unit was written');
+      const printed = await cli(['install', '--quadlet', '--print'], env);
+      assert.equal(printed.code, 0, 'it still prints one, for a newer host');
+      assert.match(printed.stderr, /Quadlet needs Podman 4\.4/);
+      assert.ok(parseIni(printed.stdout).Container);
+    }
   });
 });
 
@@ -176,30 +218,19 @@ describe('the Containerfile', () => {
     await writeFile(tokenFile, token, { mode: 0o600 });
     await podmanCli(['secret', 'create', secret, tokenFile]);
     await rm(tokenFile);
-    // As the system unit does: root inside, since the test socket is root's (mode 0600).
-    await podmanCli([
-      'run',
-      '-d',
-      '--name',
-      container,
-      '--user',
-      '0',
-      '-p',
-      '127.0.0.1::8913',
-      '-v',
-      `${podman.socketPath}:/run/podman/podman.sock:rw`,
-      '--secret',
-      `${secret},type=env,target=MCP_PODMAN_AUTH_TOKEN`,
-      image,
-      'serve',
-      '--transport',
-      'http',
-      '--host',
-      '0.0.0.0',
-      '--socket-path',
-      '/run/podman/podman.sock',
-    ]);
-    const hostPort = Number((await podmanCli(['port', container, '8913/tcp'])).trim().split(':').pop());
+    // Exactly what the plain systemd unit runs (the rootful one: the test socket is root's, mode
+    // 0600), with the test's socket, image and a free port put in.
+    const hostPort = await freePort();
+    const unit = systemdUnit({ scope: 'system', image, port: hostPort, tokenSecret: secret, selinux: false });
+    const argv = execStartOf(unit).map((arg) =>
+      arg.startsWith('/run/podman/podman.sock:')
+        ? arg.replace('/run/podman/podman.sock', podman.socketPath)
+        : arg === 'mcp-podman'
+          ? container
+          : arg,
+    );
+    assert.deepEqual(argv.slice(0, 2), ['/usr/bin/podman', 'run']);
+    await podmanCli(['run', '-d', ...argv.slice(2)]);
     let health: Response | undefined;
     for (let i = 0; i < 100 && !health; i++) {
       health = await fetch(`http://127.0.0.1:${hostPort}/health`).catch(() => undefined);

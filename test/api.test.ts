@@ -531,7 +531,18 @@ describe('management API: templates, services, health, limits and OpenAPI', () =
       );
     }
     for (const method of ['post', 'get', 'delete']) assert.ok(doc.paths['/servers/{name}/mcp'][method]);
+    for (const method of ['post', 'get', 'delete']) assert.ok(doc.paths['/mcp'][method]);
     assert.ok(doc.paths['/openapi.json'].get);
+    assert.ok(doc.paths['/sse'].get && doc.paths['/messages'].post, 'the legacy SSE transport');
+    assert.ok(doc.paths['/metrics'].get, '/metrics is listed');
+    // /health is listed as open, with the fields it really answers.
+    const health = doc.paths['/health'].get;
+    assert.deepEqual(health.security, []);
+    const body = (await http(`${base}/health`)).json;
+    assert.deepEqual(
+      Object.keys(body).sort(),
+      [...health.responses['200'].content['application/json'].schema.required].sort(),
+    );
     assert.ok(doc.components.schemas.Service);
   });
 });

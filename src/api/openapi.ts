@@ -78,13 +78,18 @@ function operation(collector: SchemaCollector, route: ApiRoute): Json {
   };
 }
 
-/** /servers/{name}/mcp speaks MCP (JSON-RPC over Streamable HTTP), which OpenAPI can only name. */
-function mcpEndpoint(method: string): Json {
+/**
+ * The MCP endpoints speak JSON-RPC over Streamable HTTP, which OpenAPI can only name: /mcp for
+ * everything this server serves, /servers/{name}/mcp for one service alone.
+ */
+function mcpEndpoint(method: string, perService = true): Json {
   return {
-    operationId: `${method}ServerMcp`,
-    summary: `MCP Streamable HTTP (${method.toUpperCase()}) for one service alone`,
+    operationId: `${method}${perService ? 'ServerMcp' : 'Mcp'}`,
+    summary: `MCP Streamable HTTP (${method.toUpperCase()}) ${perService ? 'for one service alone' : 'for every tool this server serves'}`,
     tags: ['mcp'],
-    parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+    ...(perService
+      ? { parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }] }
+      : {}),
     ...(method === 'post'
       ? {
           requestBody: {
@@ -104,6 +109,20 @@ function mcpEndpoint(method: string): Json {
   };
 }
 
+/** What /health answers (src/api/health.ts). */
+const HEALTH: Json = {
+  type: 'object',
+  required: ['status', 'timestamp', 'uptime_seconds', 'version', 'server_name'],
+  properties: {
+    status: { enum: ['healthy', 'unhealthy'] },
+    timestamp: { type: 'string', format: 'date-time' },
+    uptime_seconds: { type: 'number' },
+    version: { type: 'string' },
+    server_name: { type: 'string' },
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  },
+};
+
 /** The OpenAPI 3.1 document of the management API, generated from the route table. */
 export function openApiDocument(routes: ApiRoute[]): Json {
   const collector = new SchemaCollector();
@@ -115,6 +134,64 @@ export function openApiDocument(routes: ApiRoute[]): Json {
     post: mcpEndpoint('post'),
     get: mcpEndpoint('get'),
     delete: mcpEndpoint('delete'),
+  };
+  paths['/mcp'] = {
+    post: mcpEndpoint('post', false),
+    get: mcpEndpoint('get', false),
+    delete: mcpEndpoint('delete', false),
+  };
+  paths['/sse'] = {
+    get: {
+      operationId: 'getLegacySse',
+      summary: 'Legacy HTTP+SSE transport (protocol 2024-11-05): the event stream; messages go to /messages',
+      tags: ['mcp'],
+      responses: {
+        200: {
+          description: 'A text/event-stream',
+          content: { 'text/event-stream': { schema: { type: 'string' } } },
+        },
+      },
+    },
+  };
+  paths['/messages'] = {
+    post: {
+      operationId: 'postLegacySseMessage',
+      summary: 'Legacy HTTP+SSE transport: a JSON-RPC message for the stream named by sessionId',
+      tags: ['mcp'],
+      parameters: [{ name: 'sessionId', in: 'query', required: true, schema: { type: 'string' } }],
+      requestBody: { required: true, content: { 'application/json': { schema: {} } } },
+      responses: { 202: { description: 'Accepted' }, 404: { description: 'Unknown session' } },
+    },
+  };
+  paths['/health'] = {
+    get: {
+      operationId: 'getHealth',
+      summary: 'Whether Podman answers; open to probes without a token',
+      tags: ['meta'],
+      security: [],
+      responses: {
+        200: { description: 'Podman answers', content: { 'application/json': { schema: HEALTH } } },
+        503: { description: 'Podman does not answer', content: { 'application/json': { schema: HEALTH } } },
+      },
+    },
+  };
+  paths['/metrics'] = {
+    get: {
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics, or a JSON summary with Accept: application/json',
+      tags: ['meta'],
+      responses: {
+        200: {
+          description: 'Prometheus text exposition format, or the JSON summary',
+          content: {
+            'text/plain': { schema: { type: 'string' } },
+            'application/json': { schema: { type: 'object' } },
+          },
+        },
+        401: { description: 'No or a wrong bearer token' },
+        404: { description: 'Metrics are off (ENABLE_METRICS=false)' },
+      },
+    },
   };
   paths['/openapi.json'] = {
     get: {

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs Podman and what the test suite needs, then makes sure a plain `podman run` works.
 # Idempotent: it installs only what is missing and writes configuration only where a plain run fails.
+# --runtime installs only what serving needs (no local registry, no browser), for scripts/serve.sh.
+# Messages go to stderr: scripts/serve.sh runs this before the MCP server, whose stdout is the protocol.
 set -euo pipefail
+exec 1>&2
+runtime_only=false
+[ "${1:-}" = "--runtime" ] && runtime_only=true
 
 need=()
 command -v podman >/dev/null || need+=(podman)
@@ -11,9 +16,11 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || need+=(catatonit)
 # Test images copy /bin/busybox alone into an image, so it must be the static build.
 { [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
-command -v docker-registry >/dev/null || need+=(docker-registry)
-# The dashboard test drives a real headless browser.
-command -v chromium >/dev/null || need+=(chromium)
+if [ "$runtime_only" = false ]; then
+  # The push/pull tests use a local registry, and the dashboard test drives a real headless browser.
+  command -v docker-registry >/dev/null || need+=(docker-registry)
+  command -v chromium >/dev/null || need+=(chromium)
+fi
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-podman: installing ${need[*]}"

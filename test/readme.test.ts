@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { parse as parseYaml } from 'yaml';
 import { README, toolSection, withToolTable } from '../scripts/gen-tool-table.js';
 import { parseConfig } from '../src/config/load.js';
@@ -10,6 +14,7 @@ import { ERROR_CODES } from '../src/errors.js';
 import { CLI } from './helpers/mcp.js';
 
 const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 /** The built CLI's own output, so the README is checked against what users run. */
 async function cli(...args: string[]): Promise<string> {
@@ -35,6 +40,37 @@ describe('README', () => {
       /```(?:sh|bash|shell)?\n(?:[^`]*\n)?npm test\n/,
       'README.md must show `npm test` in a code block',
     );
+  });
+
+  it('leads with the two commands, and the first one serves MCP over stdio with its setup off stdout', async () => {
+    const readme = await readFile(README, 'utf8');
+    const lead = /## Two commands[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    assert.deepEqual(
+      lead
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('#')[0]!.trim()),
+      ['bash scripts/serve.sh', 'bash scripts/test.sh'],
+    );
+    assert.match(
+      await readFile(join(REPO, '.ci/run'), 'utf8'),
+      /^exec bash scripts\/test\.sh$/m,
+      'CI runs the second',
+    );
+    // Already set up here, so the script goes straight to serving; a client reads its stdout as MCP.
+    const client = new Client({ name: 'readme-test', version: '1.0.0' });
+    await client.connect(
+      new StdioClientTransport({
+        command: 'bash',
+        args: [join(REPO, 'scripts/serve.sh'), '--no-embedded', '--log-level', 'warn'],
+        stderr: 'ignore',
+      }),
+    );
+    try {
+      assert.ok((await client.listTools()).tools.some((t) => t.name === 'podman_ps'));
+    } finally {
+      await client.close();
+    }
   });
 
   it('documents every flag of `mcp-podman serve`', async () => {

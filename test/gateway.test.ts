@@ -579,10 +579,22 @@ describe('the gateway runs real MCP servers in hardened containers', () => {
   });
 
   it('refuses bad entries clearly and leaves no container', async () => {
-    const gw = await startGateway([...base, '--gateway-id', 'gw-bad']);
+    const gw = await startGateway([
+      ...base,
+      '--gateway-id',
+      'gw-bad',
+      '--base-image',
+      'localhost/mcp-podman-test/no-node-base:1',
+    ]);
     try {
       const cases: [string, string, RegExp][] = [
-        ['missing-image', 'IMAGE_NOT_FOUND', /does-not-exist/],
+        // Offline, a pull always fails: the answer says how to have the image locally instead.
+        ['missing-image', 'IMAGE_NOT_FOUND', /does-not-exist.*podman build -t .*podman load/],
+        [
+          'npm-no-base',
+          'IMAGE_NOT_FOUND',
+          /base image "localhost\/mcp-podman-test\/no-node-base:1".*--base-image/,
+        ],
         ['silent', 'TIMEOUT', /initialize/],
         ['garbage', 'UPSTREAM_ERROR', /not MCP JSON-RPC/],
         ['no-such-entry', 'NOT_FOUND', /registry_list/],

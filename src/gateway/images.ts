@@ -21,6 +21,19 @@ export interface ImageOptions {
   progress?: (message: string) => void;
 }
 
+/**
+ * What to do when an image cannot be pulled, which on a machine without a registry is every time:
+ * the ways to have it locally instead. Said for the entry's own image and for the base image that
+ * npm entries are built on.
+ */
+const OFFLINE_IMAGE =
+  'Without a registry, make it local under that name: build it (podman build -t <that name> .), or ' +
+  'podman save it where a registry is reachable and podman load it here; then try again.';
+const OFFLINE_BASE =
+  'This is the base image npm entries are built on (the package itself is installed from this host). ' +
+  'Without a registry, pass --base-image (gateway.baseImage in the config file) naming a local image ' +
+  'with node on its PATH, built with podman build or loaded with podman load; then add the entry again.';
+
 export async function imageExists(client: PodmanClient, ref: string): Promise<boolean> {
   const status = await client.call('GET', `/libpod/images/${encodeURIComponent(ref)}/exists`, {
     okStatuses: [404],
@@ -44,14 +57,22 @@ export async function ensurePulled(
     if (line.error) {
       throw new McpPodmanError(
         'IMAGE_NOT_FOUND',
-        `Could not pull image "${ref}": ${line.error.trim()}. Check the image name, or build it locally.`,
-        {
-          details: { image: ref },
-        },
+        `Could not pull image "${ref}": ${line.error.trim()}. Check the image name. ${OFFLINE_IMAGE}`,
+        { details: { image: ref, error: line.error.trim() } },
       );
     }
     if (line.stream?.trim()) progress?.(line.stream.trim());
   }
+}
+
+/** The base image's pull failure, told as the base image's: its fix is another flag. */
+function baseImageMissing(err: unknown): never {
+  if (!(err instanceof McpPodmanError && err.code === 'IMAGE_NOT_FOUND')) throw err;
+  throw new McpPodmanError(
+    err.code,
+    `Could not pull the base image "${String(err.details.image)}": ${String(err.details.error)}. ${OFFLINE_BASE}`,
+    { cause: err, details: err.details },
+  );
 }
 
 /** The local tag an npm package's image gets, so a second add reuses it. */
@@ -79,7 +100,7 @@ export async function resolveImage(options: ImageOptions): Promise<string> {
   const pkg = entry.package!;
   const tag = npmImageTag(pkg, options.baseImage);
   if (await imageExists(client, tag)) return tag;
-  await ensurePulled(client, options.baseImage, options.signal, options.progress);
+  await ensurePulled(client, options.baseImage, options.signal, options.progress).catch(baseImageMissing);
   const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-npm-'));
   try {
     await writeFile(

@@ -86,6 +86,13 @@ export async function writeTestCatalog(dir: string, images: GatewayImages): Prom
       prefix: 'missing',
     },
     {
+      // Built on the base image, which a test gateway names as a local image that does not exist.
+      id: 'npm-no-base',
+      name: 'npm entry without a base image',
+      package: { name: '@modelcontextprotocol/server-memory', version: '2026.8.31' },
+      prefix: 'nobase',
+    },
+    {
       id: 'silent',
       name: 'Never answers',
       image: images.busybox,

@@ -262,6 +262,25 @@ describe('Streamable HTTP, legacy SSE, guards, auth, /health and /metrics', () =
     assert.equal((await jsonMetrics(server.url, server.auth)).active_sessions, before + 1);
   });
 
+  it('keeps sessions that are never closed from piling listeners on the tool registry', async () => {
+    // Each session follows the registry and the gateway; eleven unclosed ones printed
+    // MaxListenersExceededWarning [ToolRegistry] when each added listeners of its own.
+    const open = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const client = new Client({ name: 'mcp-podman-test', version: '1.0.0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+            requestInit: { headers: server.auth },
+          }),
+        );
+        return client;
+      }),
+    );
+    clients.push(...open);
+    for (const client of open) assert.ok((await client.listTools()).tools.length > 0);
+    assert.doesNotMatch(server.stderr(), /MaxListenersExceededWarning/);
+  });
+
   it('closes a session idle for sessionIdleTimeoutMs, never one with a call under way or in use', async () => {
     const image = await ensureBusybox();
     const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-idle-'));

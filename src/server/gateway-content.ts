@@ -15,6 +15,7 @@ import {
 import { isMcpPodmanError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Redactor } from '../tools/redact.js';
+import { subscribe } from './fan-out.js';
 import type { CallExtra, DownstreamSession } from './registry.js';
 
 /**
@@ -114,12 +115,12 @@ export function serveGatewayContent(
       .notification({ method: 'notifications/message', params: m.message })
       .catch((err) => log.debug({ err }, 'could not forward a log message'));
   };
-  gateway.on('resources', onResources);
-  gateway.on('prompts', onPrompts);
-  gateway.on('log', onLog);
+  const unsubscribe = [
+    subscribe(gateway, 'resources', onResources),
+    subscribe(gateway, 'prompts', onPrompts),
+    subscribe(gateway, 'log', onLog),
+  ];
   return () => {
-    gateway.off('resources', onResources);
-    gateway.off('prompts', onPrompts);
-    gateway.off('log', onLog);
+    for (const u of unsubscribe) u();
   };
 }

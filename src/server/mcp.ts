@@ -11,6 +11,7 @@ import { McpPodmanError } from '../errors.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
 import { envValuesOf, maskValues } from './call-values.js';
+import { subscribe } from './fan-out.js';
 import { downstreamSession, serveGatewayContent } from './gateway-content.js';
 import { errorResult } from './local-tools.js';
 import type { ToolEntry } from './registry.js';
@@ -131,14 +132,13 @@ export function createMcpSession(app: App, transportName: string, options: Sessi
     return result;
   });
 
-  const onChanged = () => {
+  const unsubscribe = subscribe(tools, 'changed', () => {
     server.sendToolListChanged().catch(() => undefined);
-  };
-  tools.on('changed', onChanged);
+  });
   const unhookGateway = gateway ? serveGatewayContent(server, gateway, app.log, app.redactor) : undefined;
   app.metrics.activeSessions.inc({ transport: transportName });
   server.onclose = () => {
-    tools.off('changed', onChanged);
+    unsubscribe();
     unhookGateway?.();
     if (sessionId) void app.gateway?.releaseSession(sessionId);
     app.metrics.activeSessions.dec({ transport: transportName });

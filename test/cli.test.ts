@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { replicaContainerName, replicaLabels } from '../src/api/services/labels.js';
 import { writeTemplates } from './helpers/api.js';
+import { runCli } from './helpers/cli-exit.js';
 import { ensureBusybox } from './helpers/images.js';
 import {
   CLI,
@@ -19,24 +20,8 @@ import {
 } from './helpers/mcp.js';
 import { listContainers, podmanCli, startPodman, type TestPodman } from './helpers/podman.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI as a user would; resolves when it exits. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = runCli;
 
 /** A loopback port nothing listens on: bound, read, and released. */
 async function closedPort(): Promise<number> {

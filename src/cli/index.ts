@@ -5,6 +5,7 @@ import { LOG_LEVELS } from '../config/schema.js';
 import { isMcpPodmanError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { catalogCommands } from './catalog-commands.js';
+import { doctorCommand } from './doctor.js';
 import { installCommand } from './install.js';
 import { serve } from './serve.js';
 import { serverCommands } from './server-commands.js';
@@ -150,6 +151,7 @@ function withDefaultCommand(argv: string[]): string[] {
 catalogCommands(program);
 serverCommands(program);
 installCommand(program);
+doctorCommand(program);
 
 program.parseAsync(withDefaultCommand(process.argv)).catch((err: unknown) => {
   if (isMcpPodmanError(err)) {

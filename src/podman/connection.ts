@@ -225,7 +225,7 @@ export class PodmanConnection {
   }
 }
 
-function findOnPath(name: string, path: string): string | undefined {
+export function findOnPath(name: string, path: string): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

@@ -106,6 +106,11 @@ describe('mcp-podman doctor', () => {
     assert.match(podmanCheck.fix ?? '', /podman system service --time=0 unix:\/\/\/nonexistent\.sock/);
     assert.equal(check(result, 'base-image').status, 'skip');
     assert.equal(check(result, 'version').status, 'skip');
+    // A URL mcp-podman cannot use is a failure that says which forms it takes, not a crash.
+    const badUrl = await doctor(['--url', 'ftp://podman', '--json']);
+    assert.equal(badUrl.code, 1);
+    assert.equal(check(badUrl, 'podman').status, 'fail');
+    assert.match(check(badUrl, 'podman').fix ?? '', /--url unix:\/\/\/path\/to\/podman\.sock or tcp:/);
     // Checks that need no Podman still ran.
     assert.notEqual(check(result, 'quadlet').status, 'skip');
     // The readable form: a table, then the fixes.

@@ -110,11 +110,17 @@ function startServiceFix(config: Config): string {
 export async function checkPodman(ctx: DoctorContext, signal: AbortSignal): Promise<Outcome> {
   const { podman } = ctx.config;
   const tried: string[] = [];
-  for (const candidate of candidateEndpoints({
-    socketPath: podman.socketPath,
-    url: podman.url,
-    env: ctx.env,
-  })) {
+  let candidates: Candidate[];
+  try {
+    candidates = candidateEndpoints({ socketPath: podman.socketPath, url: podman.url, env: ctx.env });
+  } catch (err) {
+    return {
+      status: 'fail',
+      finding: (err as Error).message,
+      fix: 'give --url unix:///path/to/podman.sock or tcp://host:port (or CONTAINER_HOST in that form)',
+    };
+  }
+  for (const candidate of candidates) {
     const where = `${candidate.source} ${describeEndpoint(candidate.endpoint)}`;
     const result = await probe(candidate, signal);
     if ('client' in result) {
@@ -164,8 +170,10 @@ export async function checkPodman(ctx: DoctorContext, signal: AbortSignal): Prom
 }
 
 async function mode(ctx: DoctorContext, signal: AbortSignal): Promise<string> {
-  const info = await ctx.podman?.info(signal);
-  return info?.host?.security?.rootless ? ', rootless' : ', rootful';
+  // It answered the ping: an info that fails here is reported by the checks that need it.
+  const info = await ctx.podman?.info(signal).catch(() => undefined);
+  if (!info) return '';
+  return info.host?.security?.rootless ? ', rootless' : ', rootful';
 }
 
 /** "4.3.1" -> [4, 3]; anything unreadable counts as 0. */

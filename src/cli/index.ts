@@ -89,6 +89,11 @@ program
   .option('--gateway-id <id>', 'name of this gateway in container labels (default "default")')
   .option('--base-image <image>', 'base image for npm-package catalog entries')
   .option('--idle-timeout <ms>', 'stop a mounted server after this many ms without calls (0: never)', int)
+  .option(
+    '--registry-stall <ms>',
+    'end a pull, push or build with TIMEOUT after this many ms without word from the registry (default 120000)',
+    int,
+  )
   .action(async (opts) => {
     const flags = {
       transport: opts.transport,
@@ -121,6 +126,7 @@ program
         baseImage: opts.baseImage,
         idleTimeoutMs: opts.idleTimeout,
       },
+      limits: { registryStallMs: opts.registryStall },
     };
     const config = await loadConfig({ file: opts.config, flags, env: process.env });
     await serve(config);

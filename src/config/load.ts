@@ -71,6 +71,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
     registryCredentials: credentialBindings(env.MCP_PODMAN_CREDENTIAL_REGISTRIES),
     composeEnv: commaList(env.MCP_PODMAN_COMPOSE_ENV),
     allowHostNetwork: booleanOf(env.MCP_PODMAN_ALLOW_HOST_NETWORK),
+    limits: { registryStallMs: numberOf(env.MCP_PODMAN_REGISTRY_STALL_MS) },
   };
 }
 

@@ -233,9 +233,17 @@ export const ConfigSchema = z
           .min(100)
           .default(120_000)
           .describe('Cap on how long podman_run detach=false waits'),
+        registryStallMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(120_000)
+          .describe(
+            'End a pull, push or build with TIMEOUT when Podman, waiting on a registry, reports nothing for this long (env MCP_PODMAN_REGISTRY_STALL_MS; --registry-stall)',
+          ),
       })
       .strict()
-      .default({ outputBytes: 64 * 1024, followMs: 5000, execTimeoutMs: 60_000, runWaitMs: 120_000 }),
+      .prefault({}),
   })
   .strict();
 

@@ -177,6 +177,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       client: podman,
       entry,
       baseImage: this.deps.config.gateway.baseImage,
+      stallMs: this.deps.config.limits.registryStallMs,
       signal: ctx.signal,
       progress: ctx.progress,
     });
@@ -356,6 +357,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       client: podman,
       entry,
       baseImage: this.deps.config.gateway.baseImage,
+      stallMs: this.deps.config.limits.registryStallMs,
     });
     const { env } = this.splitEnv(entry, {});
     const volumes = await this.resolveVolumes(entry, {});

@@ -7,7 +7,7 @@ import { McpPodmanError } from '../errors.js';
 import { buildImage } from '../podman/build.js';
 import type { PodmanClient } from '../podman/client.js';
 import { MANAGED_LABELS } from '../podman/labels.js';
-import { jsonLines } from '../podman/streams.js';
+import { registryStream } from '../podman/registry-stream.js';
 import type { CatalogEntry } from './catalog-schema.js';
 
 const execFileAsync = promisify(execFile);
@@ -17,6 +17,8 @@ export interface ImageOptions {
   entry: CatalogEntry;
   /** Base image for npm packages (must have node on PATH). */
   baseImage: string;
+  /** Longest silence while a registry is waited on (limits.registryStallMs). */
+  stallMs: number;
   signal?: AbortSignal;
   progress?: (message: string) => void;
 }
@@ -41,19 +43,23 @@ export async function imageExists(client: PodmanClient, ref: string): Promise<bo
   return status === 204;
 }
 
+export interface PullOptions {
+  /** Longest silence while the registry is waited on (limits.registryStallMs). */
+  stallMs: number;
+  signal?: AbortSignal;
+  progress?: (m: string) => void;
+}
+
 /** Pulls an image unless it is present; the pull's {"error"} line becomes a coded error. */
-export async function ensurePulled(
-  client: PodmanClient,
-  ref: string,
-  signal?: AbortSignal,
-  progress?: (m: string) => void,
-): Promise<void> {
+export async function ensurePulled(client: PodmanClient, ref: string, options: PullOptions): Promise<void> {
   if (await imageExists(client, ref)) return;
-  const res = await client.request('POST', '/libpod/images/pull', {
+  const { stallMs, signal, progress } = options;
+  const lines = registryStream<{ stream?: string; error?: string }>(client, 'POST', '/libpod/images/pull', {
     query: { reference: ref, quiet: false },
     signal,
+    stall: { stallMs, action: `The pull of "${ref}"`, image: ref },
   });
-  for await (const line of jsonLines<{ stream?: string; error?: string }>(res.body)) {
+  for await (const line of lines) {
     if (line.error) {
       throw new McpPodmanError(
         'IMAGE_NOT_FOUND',
@@ -94,13 +100,13 @@ export function npmImageTag(pkg: { name: string; version: string }, baseImage: s
 export async function resolveImage(options: ImageOptions): Promise<string> {
   const { client, entry } = options;
   if (entry.image) {
-    await ensurePulled(client, entry.image, options.signal, options.progress);
+    await ensurePulled(client, entry.image, options);
     return entry.image;
   }
   const pkg = entry.package!;
   const tag = npmImageTag(pkg, options.baseImage);
   if (await imageExists(client, tag)) return tag;
-  await ensurePulled(client, options.baseImage, options.signal, options.progress).catch(baseImageMissing);
+  await ensurePulled(client, options.baseImage, options).catch(baseImageMissing);
   const dir = await mkdtemp(join(tmpdir(), 'mcp-podman-npm-'));
   try {
     await writeFile(
@@ -154,6 +160,7 @@ export async function resolveImage(options: ImageOptions): Promise<string> {
       pull: 'never',
       network: 'none',
       signal: options.signal,
+      stallMs: options.stallMs,
       onProgress: (_step, message) => options.progress?.(message),
     });
     return tag;

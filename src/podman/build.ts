@@ -6,11 +6,12 @@ import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import * as dockerignoreModule from '@balena/dockerignore';
 import { type PackOptions, pack } from 'tar-fs';
-import { isAbortError, McpPodmanError } from '../errors.js';
+import { isAbortError, isMcpPodmanError, McpPodmanError } from '../errors.js';
 import { MISSING, realPathUnder } from '../tools/host-file.js';
 import type { PodmanClient } from './client.js';
 import { MANAGED_LABELS } from './labels.js';
-import { BoundedText, jsonLines } from './streams.js';
+import { registryStream } from './registry-stream.js';
+import { BoundedText } from './streams.js';
 
 export interface BuildOptions {
   /** The build context on this machine; without it the context holds only the inline Containerfile. */
@@ -28,6 +29,8 @@ export interface BuildOptions {
   /** host, none, private (or bridge), or the name of a Podman network. Default: Podman's (host for API builds). */
   network?: string;
   signal?: AbortSignal;
+  /** Longest silence while the build pulls a base image from a registry (limits.registryStallMs). */
+  stallMs: number;
   onProgress?: (step: number, message: string) => void | Promise<void>;
   /** Size of the log tail kept for the result and for errors (default 16 KiB). */
   maxLogBytes?: number;
@@ -69,17 +72,14 @@ export async function buildImage(client: PodmanClient, options: BuildOptions): P
   await report('Sending the build context to Podman');
   let lastId = '';
   try {
-    const res = await client.request('POST', '/libpod/build', {
+    const lines = registryStream<BuildLine>(client, 'POST', '/libpod/build', {
       query: buildQuery(options, context),
       body: context.tar,
       headers: { 'content-type': 'application/x-tar' },
       signal: options.signal,
+      stall: { stallMs: options.stallMs, action: 'The build', image: '', phase: pullPhase },
     });
-    for await (const line of jsonLines<{
-      stream?: string;
-      error?: string;
-      errorDetail?: { message?: string };
-    }>(res.body)) {
+    for await (const line of lines) {
       const failure = line.error ?? line.errorDetail?.message;
       if (failure) throw buildFailed(failure, log);
       if (!line.stream) continue;
@@ -93,6 +93,12 @@ export async function buildImage(client: PodmanClient, options: BuildOptions): P
     }
   } catch (err) {
     context.tar.destroy();
+    if (isMcpPodmanError(err) && err.code === 'TIMEOUT') {
+      throw new McpPodmanError('TIMEOUT', `${err.message} Nothing was tagged.`, {
+        cause: err,
+        details: { ...err.details, log: log.toString() },
+      });
+    }
     if (options.signal?.aborted || isAbortError(err)) {
       // Podman 4 lets a running RUN step finish, then ends the build untagged and removes its
       // working container.
@@ -110,6 +116,26 @@ export async function buildImage(client: PodmanClient, options: BuildOptions): P
     });
   }
   return { id, tags: options.tags, log: log.toString(), truncated: log.truncated };
+}
+
+interface BuildLine {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/**
+ * Where a build waits on a registry: from "Trying to pull <image>..." until the pull is stored or
+ * the next step starts. Only then is its silence a stall: a RUN step may be silent for long.
+ */
+function pullPhase(line: BuildLine): string | false | undefined {
+  let phase: string | false | undefined;
+  for (const text of line.stream?.split('\n') ?? []) {
+    const pulling = /^Trying to pull (\S+?)(?:\.\.\.)?$/.exec(text.trim());
+    if (pulling) phase = pulling[1];
+    else if (/^(?:STEP \d+\/\d+: |COMMIT|Storing signatures)/.test(text.trim())) phase = false;
+  }
+  return phase;
 }
 
 interface PreparedContext {

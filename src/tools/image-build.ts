@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import { buildImage } from '../podman/build.js';
 import type { PodmanClient } from '../podman/client.js';
-import { jsonLines } from '../podman/streams.js';
+import { registryStream } from '../podman/registry-stream.js';
 import { assertBindable, BUILD_CONTEXT } from './bind-roots.js';
 import { buildNetwork } from './host-network.js';
 import { imageNotFound, imagePath } from './images.js';
@@ -101,6 +101,7 @@ const build = defineTool({
       labels: args.labels,
       network: buildNetwork(args.network, ctx.config.allowHostNetwork),
       signal: ctx.signal,
+      stallMs: ctx.config.limits.registryStallMs,
       maxLogBytes: ctx.config.limits.outputBytes,
       onProgress: (step, message) => ctx.progress(step, undefined, ctx.redactor.scrub(message)),
     });
@@ -313,15 +314,25 @@ const push = defineTool({
     }
     const client = await ctx.podman();
     const auth = args.credentials ? await registryAuth(client, args.credentials, ctx) : undefined;
-    const res = await client.request('POST', imagePath(args.image, '/push'), {
-      query: { destination, tlsVerify: args.tlsVerify, quiet: false },
-      headers: auth ? { 'X-Registry-Auth': auth } : {},
-      signal: ctx.signal,
-      notFound: imageNotFound(args.image),
-    });
+    const lines = registryStream<{ stream?: string; error?: string }>(
+      client,
+      'POST',
+      imagePath(args.image, '/push'),
+      {
+        query: { destination, tlsVerify: args.tlsVerify, quiet: false },
+        headers: auth ? { 'X-Registry-Auth': auth } : {},
+        signal: ctx.signal,
+        notFound: imageNotFound(args.image),
+        stall: {
+          stallMs: ctx.config.limits.registryStallMs,
+          action: `The push of ${args.image} to ${destination}`,
+          image: destination,
+        },
+      },
+    );
     const log: string[] = [];
     try {
-      for await (const line of jsonLines<{ stream?: string; error?: string }>(res.body)) {
+      for await (const line of lines) {
         if (line.error) throw pushFailed(args.image, destination, ctx.redactor.scrub(line.error));
         const message = ctx.redactor.scrub(line.stream?.trim() ?? '');
         if (!message) continue;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { McpPodmanError } from '../errors.js';
-import { jsonLines } from '../podman/streams.js';
+import { registryStream } from '../podman/registry-stream.js';
 import { libpodObject } from './libpod-object.js';
 import { ago, bytes, shortId, table, truncationNote } from './render.js';
 import { filtersOf, imageRef } from './schemas.js';
@@ -110,26 +110,34 @@ const pull = defineTool({
   async handler(args, ctx) {
     const client = await ctx.podman();
     const [os, arch, variant] = args.platform?.split('/') ?? [];
-    const res = await client.request('POST', '/libpod/images/pull', {
-      query: {
-        reference: args.image,
-        tlsVerify: args.tlsVerify,
-        quiet: false,
-        policy: 'always',
-        OS: os,
-        Arch: arch,
-        Variant: variant,
+    const lines = registryStream<{ stream?: string; error?: string; images?: string[]; id?: string }>(
+      client,
+      'POST',
+      '/libpod/images/pull',
+      {
+        query: {
+          reference: args.image,
+          tlsVerify: args.tlsVerify,
+          quiet: false,
+          policy: 'always',
+          OS: os,
+          Arch: arch,
+          Variant: variant,
+        },
+        signal: ctx.signal,
+        stall: {
+          stallMs: ctx.config.limits.registryStallMs,
+          action: `The pull of "${args.image}"`,
+          image: args.image,
+        },
       },
-      signal: ctx.signal,
-    });
+    );
     let step = 0;
     let images: string[] = [];
     let id = '';
     const log: string[] = [];
     try {
-      for await (const line of jsonLines<{ stream?: string; error?: string; images?: string[]; id?: string }>(
-        res.body,
-      )) {
+      for await (const line of lines) {
         // A failed pull arrives as an {"error"} line inside an HTTP 200 stream.
         if (line.error) {
           const notFound =

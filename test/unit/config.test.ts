@@ -48,6 +48,24 @@ describe('parseConfig', () => {
     assert.match(own.message, /composeEnv/);
   });
 
+  it('waits 120 s on a silent registry unless the file, MCP_PODMAN_REGISTRY_STALL_MS or a flag says otherwise', async () => {
+    const defaults = parseConfig({});
+    assert.equal(defaults.limits.registryStallMs, 120_000);
+    assert.equal(defaults.limits.outputBytes, 64 * 1024, 'the other limits keep their defaults');
+    const fromEnv = await loadConfig({ env: { MCP_PODMAN_REGISTRY_STALL_MS: '5000' }, flags: {} });
+    assert.equal(fromEnv.limits.registryStallMs, 5000);
+    const fromFlag = await loadConfig({
+      env: { MCP_PODMAN_REGISTRY_STALL_MS: '5000' },
+      flags: { limits: { registryStallMs: 2000 } },
+    });
+    assert.equal(fromFlag.limits.registryStallMs, 2000);
+    const bad = await loadConfig({ env: { MCP_PODMAN_REGISTRY_STALL_MS: 'soon' }, flags: {} }).catch(
+      (e) => e,
+    );
+    assert.equal(bad.code, 'INVALID_PARAMS');
+    assert.match(bad.message, /limits\.registryStallMs/);
+  });
+
   it('names every bad field with its path, under INVALID_PARAMS', () => {
     const err = failure(() =>
       parseConfig({
@@ -56,7 +74,7 @@ describe('parseConfig', () => {
         authToken: 'short',
         readonly: true,
         podman: { socketPath: '', sockt: '/x' },
-        limits: { outputBytes: 10 },
+        limits: { outputBytes: 10, registryStallMs: 10 },
         toolsets: 'images',
       }),
     );
@@ -70,6 +88,7 @@ describe('parseConfig', () => {
       'podman: ',
       '"sockt"',
       'limits.outputBytes: ',
+      'limits.registryStallMs: ',
       'toolsets: ',
     ]) {
       assert.ok(err.message.includes(fragment), `${fragment} missing in: ${err.message}`);

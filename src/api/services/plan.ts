@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import { McpPodmanError } from '../../errors.js';
 import type { CatalogEntry } from '../../gateway/catalog-schema.js';
-import { ensurePulled, resolveImage } from '../../gateway/images.js';
+import { ensurePulled, type PullOptions, resolveImage } from '../../gateway/images.js';
 import type { PodmanClient } from '../../podman/client.js';
 import { assertBindable } from '../../tools/bind-roots.js';
 import { restartWithBinds } from '../../tools/confinement.js';
@@ -21,6 +21,11 @@ interface PlanContext {
   podman: PodmanClient;
   config: Config;
   signal: AbortSignal;
+}
+
+/** How this request waits on registries: the caller's signal and the configured stall time. */
+function pullOptions(ctx: PlanContext): PullOptions {
+  return { stallMs: ctx.config.limits.registryStallMs, signal: ctx.signal };
 }
 
 function base(config: Config): Pick<HttpServicePlan, 'memoryLimit' | 'cpuLimit' | 'network' | 'createdAt'> {
@@ -105,7 +110,7 @@ export async function planFromTemplate(
       client: ctx.podman,
       entry,
       baseImage: ctx.config.gateway.baseImage,
-      signal: ctx.signal,
+      ...pullOptions(ctx),
     });
     return {
       secretValues,
@@ -132,7 +137,7 @@ export async function planFromTemplate(
   const cfg = doc.default_config;
   const { plain, secretValues } = splitSecrets(fromDocument(doc, given), looksSecret);
   const image = (cfg.image ?? doc.image)!;
-  await ensurePulled(ctx.podman, image, ctx.signal);
+  await ensurePulled(ctx.podman, image, pullOptions(ctx));
   return {
     secretValues,
     plan: {
@@ -163,7 +168,7 @@ export async function planFromImage(
   request: StartServiceRequest,
   ctx: PlanContext,
 ): Promise<PlannedService> {
-  await ensurePulled(ctx.podman, request.image, ctx.signal);
+  await ensurePulled(ctx.podman, request.image, pullOptions(ctx));
   const { plain, secretValues } = splitSecrets(request.environment ?? {}, looksSecret);
   return {
     secretValues,

@@ -132,6 +132,7 @@ async function buildAll(
         buildArgs: build.args,
         network: buildNetwork(undefined, ctx.config.allowHostNetwork),
         signal: ctx.signal,
+        stallMs: ctx.config.limits.registryStallMs,
         onProgress: (_n, message) => ctx.log.debug({ service: service.name, message }, 'compose build'),
       });
       entry.imageId = result.id;

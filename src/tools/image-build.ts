@@ -310,6 +310,7 @@ const push = defineTool({
         creds: args.credentials,
         destination,
         bindings: ctx.config.registryCredentials,
+        tlsVerify: args.tlsVerify,
       });
     }
     const client = await ctx.podman();

@@ -46,16 +46,30 @@ export function credentialedDestination(image: string, destination: string | und
   );
 }
 
-/** Refuses a push whose credentials are not bound to the destination's registry. */
+/**
+ * Refuses a push whose credentials are not bound to the destination's registry, and one that
+ * would send them without TLS to anything but this machine: over plain HTTP (or an unverified
+ * certificate) whoever is on the way, or answers for the name, reads the password.
+ */
 export function assertCredentialBound(options: {
   creds: { passwordEnv?: string; passwordSecret?: string };
   destination: string;
   bindings: Record<string, string[]>;
+  tlsVerify: boolean;
 }): void {
   const key = credentialKey(options.creds);
   const host = registryHost(options.destination);
   const allowed = (options.bindings[key] ?? []).map(normalizeRegistry);
-  if (allowed.includes(host)) return;
+  if (allowed.includes(host)) {
+    if (options.tlsVerify || isLoopback(host)) return;
+    throw new McpPodmanError(
+      'FORBIDDEN',
+      `The credential ${key} is not sent with tlsVerify=false to ${host}: without a verified certificate ` +
+        'anyone on the way could read it. Push with tlsVerify=true, or without credentials; plain HTTP ' +
+        'with credentials is for a registry on this machine (localhost, 127.0.0.0/8, [::1]) only.',
+      { details: { credential: key, registry: host } },
+    );
+  }
   const how =
     'The operator binds credentials to registries with registryCredentials in the config file, ' +
     'MCP_PODMAN_CREDENTIAL_REGISTRIES or --registry-credential.';
@@ -67,4 +81,10 @@ export function assertCredentialBound(options: {
       : `The credential ${key} is not bound to any registry, so it is sent nowhere. ${how}`,
     { details: { credential: key, registry: host, allowed } },
   );
+}
+
+/** A registry on this machine: localhost, 127.0.0.0/8 or [::1], with any port. */
+function isLoopback(host: string): boolean {
+  const name = host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127(\.\d{1,3}){3}$/.test(name);
 }

@@ -28,13 +28,17 @@ describe('registry credential bindings', () => {
 
   it('sends a credential only to a registry bound to it', () => {
     const bindings = { MCP_PODMAN_REGISTRY_Q: ['Quay.io', 'localhost:5000'], 'secret:hub': ['docker.io'] };
-    const check = (creds: { passwordEnv?: string; passwordSecret?: string }, destination: string) => {
+    const check = (
+      creds: { passwordEnv?: string; passwordSecret?: string },
+      destination: string,
+      tlsVerify = true,
+    ) => {
       try {
-        assertCredentialBound({ creds, destination, bindings });
+        assertCredentialBound({ creds, destination, bindings, tlsVerify });
         return 'ok';
       } catch (err) {
         assert.ok(isMcpPodmanError(err));
-        assert.match(err.message, /registryCredentials/);
+        assert.match(err.message, /registryCredentials|tlsVerify=false/);
         return err.code;
       }
     };
@@ -46,6 +50,9 @@ describe('registry credential bindings', () => {
     assert.equal(check({ passwordEnv: 'MCP_PODMAN_REGISTRY_OTHER' }, 'quay.io/b'), 'FORBIDDEN');
     assert.equal(check({ passwordSecret: 'hub' }, 'team/app'), 'ok');
     assert.equal(check({ passwordSecret: 'hub' }, 'quay.io/team/app'), 'FORBIDDEN');
+    // Without TLS only to this machine: elsewhere anyone on the way would read the password.
+    assert.equal(check({ passwordEnv: 'MCP_PODMAN_REGISTRY_Q' }, 'quay.io/a/b:1', false), 'FORBIDDEN');
+    assert.equal(check({ passwordEnv: 'MCP_PODMAN_REGISTRY_Q' }, 'localhost:5000/b', false), 'ok');
     // A secret's binding is not an env variable's, whatever the names.
     assert.equal(check({ passwordEnv: 'MCP_PODMAN_REGISTRY_Q' }, 'docker.io/x'), 'FORBIDDEN');
   });

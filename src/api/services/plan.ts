@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import type { Config } from '../../config/schema.js';
 import { McpPodmanError } from '../../errors.js';
 import type { CatalogEntry } from '../../gateway/catalog-schema.js';
@@ -147,7 +148,7 @@ export async function planFromTemplate(
       port: cfg.port,
       env: plain,
       secretEnv: {},
-      volumes: cfg.volumes,
+      volumes: await realKeys(cfg.volumes),
       ...(cfg.memory_limit ? { memoryLimit: cfg.memory_limit } : {}),
       ...(cfg.cpu_limit !== undefined ? { cpuLimit: cfg.cpu_limit } : {}),
       // Podman's own restarts would resolve host folders again unchecked; the operator's template
@@ -192,6 +193,17 @@ export async function planFromImage(
       replicas: request.replicas,
     },
   };
+}
+
+/**
+ * The operator's template folders by their real paths: every start checks that a bind source is
+ * still its own real path, so one written through a link (/home on some systems) is resolved here.
+ */
+async function realKeys(volumes: Record<string, string>): Promise<Record<string, string>> {
+  const entries = await Promise.all(
+    Object.entries(volumes).map(async ([host, target]) => [await realpath(host).catch(() => host), target]),
+  );
+  return Object.fromEntries(entries);
 }
 
 /** A service with host folders restarts only through us, where the folders are checked again. */

@@ -64,14 +64,25 @@ export class Redactor {
   /** Remembers a sensitive value so that it is scrubbed wherever it would appear. */
   remember(value: string | undefined): void {
     // Very short values would mask ordinary text everywhere; they are still never echoed by tools.
-    if (value && value.length >= 4) this.values.add(value);
+    if (value && value.length >= 4 && !this.values.has(value)) {
+      this.values.add(value);
+      this.sorted = undefined;
+    }
   }
 
   /** Replaces every remembered secret value in a text. Always on: it is not a display preference. */
   scrub(text: string): string {
     let out = text;
-    for (const value of this.values) if (out.includes(value)) out = out.split(value).join(MASK);
+    // Longest first: a shorter secret that is part of a longer one must not leave the rest in clear.
+    for (const value of this.longestFirst()) if (out.includes(value)) out = out.split(value).join(MASK);
     return out;
+  }
+
+  private sorted?: string[];
+
+  private longestFirst(): string[] {
+    this.sorted ??= [...this.values].sort((a, b) => b.length - a.length);
+    return this.sorted;
   }
 
   /** Scrubs remembered values from every string and key of a JSON-like value. */

@@ -71,6 +71,14 @@ describe('Redactor', () => {
     assert.equal(new Redactor(true).scrubDeep(untouched), untouched);
   });
 
+  it('scrubs a secret that contains another one whole, whichever was remembered first', () => {
+    const r = new Redactor(true);
+    r.remember('tok_abcd');
+    r.remember('tok_abcd9f8e7d6c5b4a');
+    assert.equal(r.scrub('a=tok_abcd b=tok_abcd9f8e7d6c5b4a'), `a=${MASK} b=${MASK}`);
+    assert.deepEqual(r.scrubDeep({ b: 'tok_abcd9f8e7d6c5b4a!' }), { b: `${MASK}!` });
+  });
+
   it('masks the values of masked entries elsewhere in one result, inside strings only', () => {
     const r = new Redactor(true);
     const env = ['API_TOKEN=tok-123', 'FEATURE_AUTH=true', 'PLAIN=visible', 'EMPTY_SECRET='];

@@ -81,6 +81,22 @@ describe('container confinement: what Podman made is checked at create and at ev
     assert.deepEqual(await pods(), [], 'nothing was played');
   });
 
+  it('reads kube YAML as Podman does (YAML 1.1: yes is true), and refuses subPath', async () => {
+    for (const [spec, refused] of [
+      [container('    securityContext: {privileged: yes}\n'), /securityContext\.privileged/],
+      [`  hostNetwork: on\n${container()}`, /hostNetwork/],
+      [
+        `${container('    volumeMounts: [{name: v, mountPath: /v, subPath: etc}]\n')}  volumes:\n  - name: v\n    emptyDir: {}\n`,
+        /volumeMounts\[0\]\.subPath/,
+      ],
+    ] as const) {
+      const res = errorOf(await call(server.client, 'podman_kube_play', { yaml: pod(`${tag}-y11`, spec) }));
+      assert.equal(res.code, 'FORBIDDEN', res.message);
+      assert.match(res.message, refused);
+    }
+    assert.deepEqual(await pods(), [], 'nothing was played');
+  });
+
   it('plays a hostPath by its real path, and only with restartPolicy Never', async () => {
     await mkdir(join(root, 'real'));
     await symlink(join(root, 'real'), join(root, 'via-link'));

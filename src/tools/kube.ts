@@ -158,7 +158,8 @@ function parseKube(text: string): KubeDoc[] {
   const problems: string[] = [];
   const docs: KubeDoc[] = [];
   // merge: <<: keys are resolved here, so what is checked below is what Podman is sent.
-  const parsed = parseAllDocuments(text, { prettyErrors: false, merge: true });
+  // YAML 1.1, as Podman's decoder reads it: `privileged: yes` is true there, not the string "yes".
+  const parsed = parseAllDocuments(text, { prettyErrors: false, merge: true, version: '1.1' });
   for (const [i, doc] of (Array.isArray(parsed) ? parsed : []).entries()) {
     const at = `document ${i + 1}`;
     if (doc.errors.length) {
@@ -257,6 +258,9 @@ async function checkHostAccess(docs: KubeDoc[], roots: string[]): Promise<void> 
       if (name === 'hostpath' && object) {
         const holder = object as Record<string, unknown>;
         hostPaths.push({ holder, key: Object.keys(holder).find((k) => goFold(k) === 'path') ?? 'path', doc });
+      } else if (['subpath', 'subpathexpr'].includes(name)) {
+        // Podman 4.4 and later resolve a subPath inside the volume at each start, unchecked here.
+        refused.push(here);
       } else if (['privileged', 'hostnetwork', 'hostpid', 'hostipc'].includes(name) && value === true) {
         refused.push(here);
       } else if (name === 'capabilities' && object) {

@@ -184,58 +184,112 @@ describe('container confinement: what Podman made is checked at create and at ev
     assert.ok(!(await containers()).includes(`${tag}-always`));
   });
 
-  it('refuses to start a container whose bind source another container swapped for a link to /', async () => {
-    // A mounts the root read-write and makes x/; B mounts <root>/x, which passes every check.
-    const a = await call(server.client, 'podman_run', {
-      image: BUSYBOX,
-      name: `${tag}-a`,
-      volumes: [`${root}:/r`],
-      command: ['sh', '-c', 'mkdir -p /r/x /r/y && sleep 600'],
-    });
+  it('refuses a bind below a folder another container can write, whichever comes first', async () => {
+    // A could swap R/x for a link between any check and Podman's mount: so no B may bind R/x.
+    await mkdir(join(root, 'x'), { recursive: true });
+    const run = (name: string, volume: string) =>
+      call(server.client, 'podman_run', {
+        image: BUSYBOX,
+        name,
+        volumes: [volume],
+        command: ['sleep', '600'],
+      });
+    const a = await run(`${tag}-a`, `${root}:/r`);
     assert.equal(a.isError, undefined, textOf(a));
-    const made = async () =>
-      (await call(server.client, 'podman_exec', { container: `${tag}-a`, command: ['ls', '/r'] }))
-        .structuredContent?.stdout as string;
-    for (let i = 0; i < 50 && !/y/.test((await made()) ?? ''); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    const b = errorOf(await run(`${tag}-b`, `${join(root, 'x')}:/x`));
+    assert.equal(b.code, 'FORBIDDEN');
+    assert.match(b.message, new RegExp(`lies inside ${root}, which container ${tag}-a can write`));
+    const played = errorOf(
+      await call(server.client, 'podman_kube_play', {
+        yaml: pod(
+          `${tag}-p`,
+          `  restartPolicy: Never\n${container('    volumeMounts: [{name: h, mountPath: /h}]\n')}` +
+            `  volumes:\n  - name: h\n    hostPath: {path: ${join(root, 'x')}}\n`,
+        ),
+      }),
+    );
+    assert.equal(played.code, 'FORBIDDEN', 'kube play is checked the same way');
+    await call(server.client, 'podman_rm', { containers: [`${tag}-a`], force: true, timeout: 0 });
+
+    // The other way round: B binds R/x first, then A may not have R writable.
+    const first = await run(`${tag}-b`, `${join(root, 'x')}:/x`);
+    assert.equal(first.isError, undefined, textOf(first));
+    const writer = errorOf(await run(`${tag}-a`, `${root}:/r`));
+    assert.equal(writer.code, 'FORBIDDEN');
+    assert.match(
+      writer.message,
+      new RegExp(`can write host folder ${root}, inside which container ${tag}-b mounts`),
+    );
+    const reader = await run(`${tag}-a`, `${root}:/r:ro`);
+    assert.equal(reader.isError, undefined, `read-only is fine: ${textOf(reader)}`);
+    await call(server.client, 'podman_rm', { containers: [`${tag}-a`, `${tag}-b`], force: true, timeout: 0 });
+    assert.deepEqual(await pods(), []);
+    const left = await containers();
+    assert.ok(!left.some((n) => n?.startsWith(`${tag}-`)), `nothing was left: ${left}`);
+  });
+
+  it('refuses to start a container whose bind source became a link to / since its create', async () => {
+    await mkdir(join(root, 'y'), { recursive: true });
+    await mkdir(join(root, 'z'), { recursive: true });
     const b = await call(server.client, 'podman_run', {
       image: BUSYBOX,
       name: `${tag}-b`,
-      volumes: [`${join(root, 'x')}:/x`],
-      command: ['ls', '/x'],
+      volumes: [`${join(root, 'y')}:/y`],
+      command: ['ls', '/y'],
     });
     assert.equal(b.isError, undefined, textOf(b));
     const played = await call(server.client, 'podman_kube_play', {
       yaml: pod(
         `${tag}-p`,
         `  restartPolicy: Never\n${container('    volumeMounts: [{name: h, mountPath: /h}]\n')}` +
-          `  volumes:\n  - name: h\n    hostPath: {path: ${join(root, 'y')}}\n`,
+          `  volumes:\n  - name: h\n    hostPath: {path: ${join(root, 'z')}}\n`,
       ),
     });
     assert.equal(played.isError, undefined, textOf(played));
     await call(server.client, 'podman_pod_stop', { pod: `${tag}-p`, timeout: 0 });
     for (let i = 0; i < 50 && (await stateOf(`${tag}-b`)) === 'running'; i++)
       await new Promise((r) => setTimeout(r, 100));
-
-    // Then A swaps both folders for links to the host's /.
-    const swap = await call(server.client, 'podman_exec', {
-      container: `${tag}-a`,
-      command: ['sh', '-c', 'rmdir /r/x /r/y && ln -s / /r/x && ln -s / /r/y'],
-    });
-    assert.equal(swap.structuredContent?.exitCode, 0, textOf(swap));
-
+    // Someone on the host swaps both folders for links to /.
+    for (const d of ['y', 'z']) {
+      await rm(join(root, d), { recursive: true });
+      await symlink('/', join(root, d));
+    }
     for (const tool of ['podman_start', 'podman_restart']) {
       const res = errorOf(await call(server.client, tool, { containers: [`${tag}-b`] }));
       assert.equal(res.code, 'FORBIDDEN', `${tool}: ${res.message}`);
-      assert.match(res.message, new RegExp(`mounts host path ${join(root, 'x')}, which leads to /,`));
+      assert.match(res.message, new RegExp(`mounts host path ${join(root, 'y')}, which leads to /,`));
       assert.notEqual(await stateOf(`${tag}-b`), 'running', `${tool} did not start it`);
     }
     const podStart = errorOf(await call(server.client, 'podman_pod_start', { pod: `${tag}-p` }));
     assert.equal(podStart.code, 'FORBIDDEN');
     assert.match(podStart.message, /Pod .*-p may not start/);
     assert.notEqual(await stateOf(`${tag}-p-c`), 'running');
-
-    await call(server.client, 'podman_rm', { containers: [`${tag}-a`, `${tag}-b`], force: true, timeout: 0 });
+    await call(server.client, 'podman_rm', { containers: [`${tag}-b`], force: true, timeout: 0 });
     await podman.client.call('DELETE', `/libpod/pods/${tag}-p`, { query: { force: true } });
+  });
+
+  it('offers no overlay mounts of host folders, and refuses to start one made elsewhere', async () => {
+    const refused = errorOf(
+      await call(server.client, 'podman_run', {
+        image: BUSYBOX,
+        name: `${tag}-ov`,
+        volumes: [`${root}:/o:O`],
+        command: ['true'],
+      }),
+    );
+    assert.equal(refused.code, 'INVALID_PARAMS');
+    // Made through the API directly (as an operator's script might): its start is refused.
+    await podman.client.json('POST', '/libpod/containers/create', {
+      body: {
+        name: `${tag}-ov`,
+        image: BUSYBOX,
+        command: ['true'],
+        mounts: [{ type: 'bind', source: root, destination: '/o', options: ['O'] }],
+      },
+    });
+    const start = errorOf(await call(server.client, 'podman_start', { containers: [`${tag}-ov`] }));
+    assert.equal(start.code, 'FORBIDDEN');
+    assert.match(start.message, /as overlays \(\/o\)/);
+    await podman.client.call('DELETE', `/libpod/containers/${tag}-ov`, { query: { force: true } });
   });
 });

@@ -1,6 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import { McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
+import { sharedWriterProblems } from './bind-writers.js';
+import { hostMounts, type InspectedContainer } from './host-mounts.js';
 
 /**
  * The second line of defence: what Podman actually made of a request, checked by inspecting the
@@ -25,29 +27,6 @@ export interface Confinement {
 
 export function confinementOf(config: { bindRoots: string[]; allowHostNetwork: boolean }): Confinement {
   return { bindRoots: config.bindRoots, allowHostNetwork: config.allowHostNetwork };
-}
-
-/** The parts of libpod's container inspect this reads. */
-export interface InspectedContainer {
-  Id: string;
-  Name?: string;
-  HostConfig?: {
-    Privileged?: boolean;
-    CapAdd?: string[] | null;
-    Devices?: { PathOnHost?: string }[] | null;
-    NetworkMode?: string;
-    PidMode?: string;
-    IpcMode?: string;
-    UTSMode?: string;
-    UsernsMode?: string;
-    SecurityOpt?: string[] | null;
-    RestartPolicy?: { Name?: string };
-  };
-  Mounts?: { Type?: string; Source?: string; Destination?: string; Name?: string }[] | null;
-}
-
-interface InspectedVolume {
-  Options?: Record<string, string> | null;
 }
 
 /** Security options that switch off a confinement Podman applies by default. */
@@ -75,15 +54,28 @@ export async function confinementViolations(
     out.push(`it is given host devices (${host.Devices.map((d) => d.PathOnHost).join(', ')})`);
   for (const [ns, key] of NAMESPACES) {
     if (ns === 'network' && confinement.allowHostNetwork) continue;
-    if ((await namespaceMode(client, info, key)) === 'host') out.push(`it shares the host's ${ns} namespace`);
+    const mode = await namespaceMode(client, info, key);
+    if (mode === 'host') out.push(`it shares the host's ${ns} namespace`);
+    // "ns:/proc/<pid>/ns/net": another process's namespace, the host's own included.
+    else if (mode?.startsWith('ns:')) out.push(`it joins the ${ns} namespace at ${mode.slice(3)}`);
   }
   const unconfined = (host.SecurityOpt ?? []).filter((o) => UNCONFINED_OPT.test(o));
   if (unconfined.length) out.push(`it turns confinement off (${unconfined.join(', ')})`);
-  const binds = await bindSources(client, info);
+  const mounts = await hostMounts(client, info);
+  const binds = mounts.filter((m) => !m.volumeStore).map((m) => m.source);
   for (const source of binds) {
     const problem = await bindProblem(source, confinement.bindRoots);
     if (problem) out.push(problem);
   }
+  // An overlay's lower folder is resolved at each start like a bind, and inspect hides it in options.
+  const overlays = (info.Mounts ?? []).filter((m) =>
+    m.Options?.some((o) => o === 'O' || o.startsWith('lowerdir=')),
+  );
+  if (overlays.length)
+    out.push(
+      `it mounts host folders as overlays (${overlays.map((m) => m.Destination).join(', ')}), which this server does not offer`,
+    );
+  if (binds.length) out.push(...(await sharedWriterProblems(client, info, mounts)));
   const restart = host.RestartPolicy?.Name ?? '';
   if (binds.length && restart !== '' && restart !== 'no') {
     out.push(
@@ -118,23 +110,6 @@ async function namespaceMode(
     mode = owner?.HostConfig?.[key];
   }
   return mode;
-}
-
-/** Host paths the container mounts at start: binds, and the devices of volumes that bind one. */
-async function bindSources(client: PodmanClient, info: InspectedContainer): Promise<string[]> {
-  const out: string[] = [];
-  for (const m of info.Mounts ?? []) {
-    if (m.Type === 'bind' && m.Source) out.push(m.Source);
-    if (m.Type === 'volume' && m.Name) {
-      const volume = await client
-        .json<InspectedVolume>('GET', `/libpod/volumes/${encodeURIComponent(m.Name)}/json`)
-        .catch(() => undefined);
-      const o = volume?.Options ?? {};
-      const binds = o.type === 'bind' || /(^|,)\s*r?bind\s*(,|$)/.test(o.o ?? '');
-      if (binds && o.device) out.push(o.device);
-    }
-  }
-  return out;
 }
 
 async function bindProblem(source: string, roots: string[] | undefined): Promise<string | undefined> {

@@ -118,7 +118,6 @@ const VOLUME_OPTIONS = new Set([
   'z',
   'Z',
   'U',
-  'O',
   'exec',
   'noexec',
   'suid',

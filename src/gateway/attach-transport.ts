@@ -18,6 +18,11 @@ export class AttachTransport implements Transport {
   readonly garbage: string[] = [];
   private garbageBytes = 0;
   private closed = false;
+  private markEnded!: () => void;
+  /** Settles when the attach stream has ended: by then all the server wrote to stderr is here. */
+  readonly ended = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
 
   constructor(
     private readonly socket: Duplex,
@@ -104,6 +109,7 @@ export class AttachTransport implements Transport {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.markEnded();
     this.socket.destroy();
     this.onclose?.();
   }

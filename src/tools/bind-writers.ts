@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import type { PodmanClient } from '../podman/client.js';
-import { type HostMount, hostMounts, type InspectedContainer } from './host-mounts.js';
+import { bindsDevice, type HostMount, type InspectedContainer } from './host-mounts.js';
 
 /**
  * Why a container's host folders could be swapped under it: Podman resolves a bind source at
@@ -15,21 +15,20 @@ export async function sharedWriterProblems(
   info: InspectedContainer,
   mine: HostMount[],
 ): Promise<string[]> {
-  const listed =
-    (await client.json<{ Id: string }[] | null>('GET', '/libpod/containers/json', {
-      query: { all: true },
-    })) ?? [];
-  const others = await Promise.all(
-    listed
-      .filter((c) => c.Id !== info.Id)
-      .map(async (c) => {
-        const other = await client
-          .json<InspectedContainer>('GET', `/libpod/containers/${c.Id}/json`)
-          .catch(() => undefined);
-        return other ? { name: nameOf(other), mounts: await hostMounts(client, other) } : undefined;
-      }),
-  );
-  const everyone = [{ name: 'itself', mounts: mine }, ...others.filter((o) => o !== undefined)];
+  // Two list calls for the whole machine rather than an inspect per container: the Docker-compatible
+  // list carries each container's mounts (sources and RW), the libpod volume list their options.
+  const [listed, volumes] = await Promise.all([
+    client.json<ListedContainer[] | null>('GET', '/containers/json', { query: { all: true } }),
+    client.json<ListedVolume[] | null>('GET', '/libpod/volumes/json'),
+  ]);
+  const byName = new Map((volumes ?? []).map((v) => [v.Name, v]));
+  const others = (listed ?? [])
+    .filter((c) => c.Id !== info.Id)
+    .map((c) => ({
+      name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+      mounts: (c.Mounts ?? []).flatMap((m) => listedMount(m, byName)),
+    }));
+  const everyone = [{ name: 'itself', mounts: mine }, ...others];
   const real = async (m: HostMount) => ({ ...m, source: await realpath(m.source).catch(() => m.source) });
   const ownBinds = await Promise.all(mine.filter((m) => !m.volumeStore).map(real));
   const problems: string[] = [];
@@ -57,6 +56,28 @@ function inside(path: string, folder: string): boolean {
   return path !== folder && path.startsWith(folder === '/' ? '/' : `${folder}/`);
 }
 
-function nameOf(info: InspectedContainer): string {
-  return (info.Name ?? info.Id.slice(0, 12)).replace(/^\//, '');
+interface ListedContainer {
+  Id: string;
+  Names?: string[];
+  Mounts?: { Type?: string; Name?: string; Source?: string; RW?: boolean }[] | null;
+}
+
+interface ListedVolume {
+  Name: string;
+  Mountpoint?: string;
+  Options?: Record<string, string> | null;
+}
+
+/** A listed mount as hostMounts() reads an inspected one: binds, bind-backed volumes, volume folders. */
+function listedMount(
+  m: NonNullable<ListedContainer['Mounts']>[number],
+  volumes: Map<string, ListedVolume>,
+): HostMount[] {
+  const writable = m.RW !== false;
+  if (m.Type === 'bind' && m.Source) return [{ source: m.Source, writable }];
+  if (m.Type !== 'volume' || !m.Name) return [];
+  const o = volumes.get(m.Name)?.Options ?? {};
+  if (bindsDevice(o)) return [{ source: o.device!, writable }];
+  const folder = m.Source ?? volumes.get(m.Name)?.Mountpoint;
+  return folder ? [{ source: folder, writable, volumeStore: true }] : [];
 }

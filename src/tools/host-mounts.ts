@@ -54,10 +54,14 @@ export async function hostMounts(client: PodmanClient, info: InspectedContainer)
         .json<InspectedVolume>('GET', `/libpod/volumes/${encodeURIComponent(m.Name)}/json`)
         .catch(() => undefined);
       const o = volume?.Options ?? {};
-      const binds = o.type === 'bind' || /(^|,)\s*r?bind\s*(,|$)/.test(o.o ?? '');
-      if (binds && o.device) out.push({ source: o.device, writable });
+      if (bindsDevice(o)) out.push({ source: o.device!, writable });
       else if (m.Source) out.push({ source: m.Source, writable, volumeStore: true });
     }
   }
   return out;
+}
+
+/** Whether a local volume's options bind a host path (its device) rather than make a fresh folder. */
+export function bindsDevice(o: Record<string, string>): boolean {
+  return Boolean(o.device) && (o.type === 'bind' || /(^|,)\s*r?bind\s*(,|$)/.test(o.o ?? ''));
 }

@@ -1,4 +1,4 @@
-import type { ToolEntry, ToolRegistry } from '../server/registry.js';
+import type { ToolEntry, ToolRegistry } from '../core/tools.js';
 import type { StdioServices } from './services/stdio.js';
 
 /**

@@ -35,7 +35,7 @@ export async function attachGateway(app: App): Promise<Gateway | undefined> {
     log: app.log,
     redactor: app.redactor,
     shutdown: app.shutdown.signal,
-    gateway: () => gateway,
+    services: { gateway: () => gateway },
   };
   for (const def of registryTools) {
     const hidden = policy(def);

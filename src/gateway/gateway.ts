@@ -11,11 +11,16 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import {
+  type CallExtra,
+  type DownstreamSession,
+  errorResult,
+  type PolicySubject,
+  type ToolEntry,
+  type ToolRegistry,
+} from '../core/tools.js';
 import { McpPodmanError, toMcpPodmanError } from '../errors.js';
 import type { PodmanConnection } from '../podman/connection.js';
-import { errorResult } from '../server/local-tools.js';
-import type { PolicySubject } from '../server/policy.js';
-import type { CallExtra, DownstreamSession, ToolEntry, ToolRegistry } from '../server/registry.js';
 import { assertBindable } from '../tools/bind-roots.js';
 import type { Redactor } from '../tools/redact.js';
 import type { Catalog } from './catalog.js';

@@ -15,9 +15,9 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import type { CallExtra, DownstreamSession } from '../core/tools.js';
 import { isAbortError, isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
-import type { CallExtra, DownstreamSession } from '../server/registry.js';
 import { assertConfined, type Confinement } from '../tools/confinement.js';
 import { AttachTransport } from './attach-transport.js';
 import type { CatalogEntry } from './catalog-schema.js';

@@ -3,6 +3,14 @@ import { ERROR_CODES, McpPodmanError } from '../errors.js';
 import { table } from '../tools/render.js';
 import { defineTool, MUTATING, READ_ONLY, type ToolDef } from '../tools/types.js';
 import { prefixSchema } from './catalog-schema.js';
+import type { Gateway } from './gateway.js';
+
+declare module '../core/tools.js' {
+  /** The gateway serves the registry_* tools: `ctx.service('gateway')` in their handlers. */
+  interface ToolServices {
+    gateway: Gateway;
+  }
+}
 
 const envValues = z
   .record(
@@ -29,7 +37,7 @@ const list = defineTool({
   }),
   annotations: READ_ONLY,
   async handler(args, ctx) {
-    const gateway = ctx.gateway();
+    const gateway = ctx.service('gateway');
     const found = gateway.catalog.search(args.query);
     const mounted = new Map(gateway.list().map((r) => [r.mount.entry.id, r.mount.prefix]));
     const entries = found.slice(0, args.limit).map((e) => ({
@@ -90,7 +98,7 @@ const add = defineTool({
   annotations: { ...MUTATING, openWorldHint: true },
   async handler(args, ctx) {
     let step = 0;
-    const summary = await ctx.gateway().add(
+    const summary = await ctx.service('gateway').add(
       { entryId: args.entry_id, prefix: args.prefix, env: args.env, volumes: args.volumes },
       {
         signal: ctx.signal,
@@ -132,7 +140,7 @@ const exec = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
-    const result = await ctx.gateway().exec(args.tool_name, args.arguments, {
+    const result = await ctx.service('gateway').exec(args.tool_name, args.arguments, {
       signal: ctx.signal,
       session: ctx.session,
       sessionId: ctx.session?.id,
@@ -173,7 +181,7 @@ const remove = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async handler(args, ctx) {
     const started = performance.now();
-    const removed = await ctx.gateway().remove({ entryId: args.entry_id, prefix: args.prefix });
+    const removed = await ctx.service('gateway').remove({ entryId: args.entry_id, prefix: args.prefix });
     const ms = Math.round(performance.now() - started);
     return { text: `Removed ${removed.join(', ')} (${ms} ms).`, data: { removed, removalMs: ms } };
   },
@@ -188,7 +196,7 @@ const status = defineTool({
   input: z.object({}),
   annotations: READ_ONLY,
   async handler(_args, ctx) {
-    const gateway = ctx.gateway();
+    const gateway = ctx.service('gateway');
     const mounts = gateway.list().map((r) => gateway.summary(r));
     const text = mounts.length
       ? table(
@@ -225,7 +233,7 @@ const configSet = defineTool({
   }),
   annotations: { ...MUTATING, destructiveHint: true },
   async handler(args, ctx) {
-    const restarted = await ctx.gateway().configure(args.entry_id, args.env, { signal: ctx.signal });
+    const restarted = await ctx.service('gateway').configure(args.entry_id, args.env, { signal: ctx.signal });
     return {
       text: `Updated ${Object.keys(args.env).join(', ') || 'nothing'} and restarted ${restarted.join(', ')}.`,
       data: { entry: args.entry_id, updated: Object.keys(args.env), restarted },

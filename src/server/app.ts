@@ -3,6 +3,7 @@ import { Activity } from '../api/activity.js';
 import { Metrics } from '../api/metrics.js';
 import type { ServiceManager } from '../api/services/manager.js';
 import type { Config } from '../config/schema.js';
+import { ToolRegistry } from '../core/tools.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { PodmanConnection } from '../podman/connection.js';
 import { podmanTools } from '../tools/index.js';
@@ -10,7 +11,6 @@ import { Redactor } from '../tools/redact.js';
 import type { ToolDef } from '../tools/types.js';
 import { localToolEntry } from './local-tools.js';
 import { createPolicy } from './policy.js';
-import { ToolRegistry } from './registry.js';
 
 /** Everything one mcp-podman process shares across sessions and transports. */
 export interface App {

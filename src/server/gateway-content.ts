@@ -12,11 +12,11 @@ import {
   type ServerNotification,
   SetLevelRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallExtra, DownstreamSession } from '../core/tools.js';
 import { isMcpPodmanError } from '../errors.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { Redactor } from '../tools/redact.js';
 import { subscribe } from './fan-out.js';
-import type { CallExtra, DownstreamSession } from './registry.js';
 
 /**
  * The level each session asked for with logging/setLevel. Kept here rather than in the SDK's own

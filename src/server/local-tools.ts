@@ -1,13 +1,11 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
+import { type CallExtra, errorResult, type ToolEntry, type ToolServices } from '../core/tools.js';
 import { type ErrorCode, McpPodmanError, toMcpPodmanError } from '../errors.js';
-import type { Gateway } from '../gateway/gateway.js';
 import type { PodmanConnection } from '../podman/connection.js';
 import type { Redactor } from '../tools/redact.js';
 import type { ToolContext, ToolDef } from '../tools/types.js';
-import type { CallExtra, ToolEntry } from './registry.js';
 
 export interface LocalToolDeps {
   connection: PodmanConnection;
@@ -16,8 +14,8 @@ export interface LocalToolDeps {
   redactor: Redactor;
   /** Aborted when the process shuts down; every call's signal follows it. */
   shutdown: AbortSignal;
-  /** The gateway, once attached (registry tools use it). */
-  gateway?: () => Gateway | undefined;
+  /** The services tools may ask for, once attached (the gateway, for registry tools). */
+  services?: { [K in keyof ToolServices]?: () => ToolServices[K] | undefined };
 }
 
 /** JSON Schema for a tool's arguments, as tools/list shows it. */
@@ -78,15 +76,15 @@ function contextFor(deps: LocalToolDeps, extra: CallExtra): ToolContext {
     config: deps.config,
     redactor: deps.redactor,
     session: extra.session,
-    gateway() {
-      const gateway = deps.gateway?.();
-      if (!gateway) {
+    service(name) {
+      const service = deps.services?.[name]?.();
+      if (!service) {
         throw new McpPodmanError(
           'UNAVAILABLE',
-          'The gateway is not enabled on this server (its toolsets leave out "registry").',
+          `The ${name} is not enabled on this server (its toolsets leave out "registry").`,
         );
       }
-      return gateway;
+      return service;
     },
   };
 }
@@ -109,14 +107,4 @@ export function invalidArguments(tool: string, error: z.ZodError): McpPodmanErro
       },
     },
   );
-}
-
-/** The one shape of a failed tool call: isError, a text with code and hint, and structured error. */
-export function errorResult(err: McpPodmanError, redactor: Redactor): CallToolResult {
-  const error = redactor.scrubDeep(err.toJSON());
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
-    structuredContent: { error },
-  };
 }

@@ -7,14 +7,13 @@ import {
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { errorResult, type ToolEntry } from '../core/tools.js';
 import { McpPodmanError } from '../errors.js';
 import { SERVER_NAME, VERSION } from '../version.js';
 import type { App } from './app.js';
 import { envValuesOf, maskValues } from './call-values.js';
 import { subscribe } from './fan-out.js';
 import { downstreamSession, serveGatewayContent } from './gateway-content.js';
-import { errorResult } from './local-tools.js';
-import type { ToolEntry } from './registry.js';
 
 /** Where a session's tools come from: the app's registry, or a view of one mount's tools. */
 export interface ToolSource {

@@ -1,12 +1,7 @@
 import type { Config } from '../config/schema.js';
+import type { PolicySubject } from '../core/tools.js';
 import { McpPodmanError } from '../errors.js';
-import { TOOLSETS, type ToolAnnotations, type ToolsetName } from '../tools/types.js';
-
-export interface PolicySubject {
-  name: string;
-  toolset: string;
-  annotations: ToolAnnotations;
-}
+import { TOOLSETS, type ToolsetName } from '../tools/types.js';
 
 /**
  * The operator's policy: returns why a tool is hidden, or undefined when it is exposed. Read-only

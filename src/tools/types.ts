@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import type { Gateway } from '../gateway/gateway.js';
+import type { DownstreamSession, ToolAnnotations, ToolServices } from '../core/tools.js';
 import type { PodmanClient } from '../podman/client.js';
 import type { PodmanConnection } from '../podman/connection.js';
-import type { DownstreamSession } from '../server/registry.js';
 import type { Redactor } from './redact.js';
 
 export const TOOLSETS = {
@@ -22,12 +21,7 @@ export const TOOLSETS = {
 
 export type ToolsetName = keyof typeof TOOLSETS;
 
-export interface ToolAnnotations {
-  readOnlyHint: boolean;
-  destructiveHint: boolean;
-  idempotentHint: boolean;
-  openWorldHint: boolean;
-}
+export type { ToolAnnotations } from '../core/tools.js';
 
 /** What a handler gets besides its arguments. */
 export interface ToolContext {
@@ -41,8 +35,8 @@ export interface ToolContext {
   log: Logger;
   config: Config;
   redactor: Redactor;
-  /** The gateway (registry tools only); throws UNAVAILABLE when the registry side is off. */
-  gateway(): Gateway;
+  /** A service by name (the gateway, for registry tools); UNAVAILABLE when this server runs none. */
+  service<K extends keyof ToolServices>(name: K): ToolServices[K];
   /** The client session of this call, for requests a mounted server sends back. */
   session?: DownstreamSession;
 }

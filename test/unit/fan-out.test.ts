@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ToolRegistry } from '../../src/core/tools.js';
 import { subscribe } from '../../src/server/fan-out.js';
-import { ToolRegistry } from '../../src/server/registry.js';
 
 describe('subscribe: one listener per source and event, however many sessions follow it', () => {
   it('calls every subscriber through one listener, and removes it with the last', () => {

@@ -8,7 +8,50 @@ import type {
   LoggingMessageNotification,
   Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolAnnotations, ToolsetName } from '../tools/types.js';
+import type { McpPodmanError } from '../errors.js';
+
+/**
+ * The core of a tool, below everything that serves or defines one: what the MCP server lists and
+ * calls (ToolEntry, ToolRegistry), what a call carries (CallExtra, DownstreamSession), and the
+ * one shape of a failed call. It imports nothing of this project but its errors.
+ */
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What the operator's policy looks at to decide whether a tool is exposed. */
+export interface PolicySubject {
+  name: string;
+  toolset: string;
+  annotations: ToolAnnotations;
+}
+
+/**
+ * Services a tool handler may ask its context for, by name. A module that provides one declares
+ * it here by declaration merging (the gateway declares `gateway`), so this file needs to know
+ * none of them and nothing imports in a circle.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled in by declaration merging
+export interface ToolServices {}
+
+/** What errorResult needs of the redactor: scrubbing remembered secret values out of a value. */
+export interface Scrubber {
+  scrubDeep<T>(value: T): T;
+}
+
+/** The one shape of a failed tool call: isError, a text with code and hint, and structured error. */
+export function errorResult(err: McpPodmanError, redactor: Scrubber): CallToolResult {
+  const error = redactor.scrubDeep(err.toJSON());
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${error.code}: ${error.message}` }],
+    structuredContent: { error },
+  };
+}
 
 /** The client session a call came from, for requests a mounted server sends back (sampling, elicitation). */
 export interface DownstreamSession {
@@ -42,7 +85,7 @@ export interface ToolEntry {
   description: string;
   inputSchema: Tool['inputSchema'];
   annotations: ToolAnnotations & { title?: string };
-  toolset: ToolsetName | string;
+  toolset: string;
   call(args: unknown, extra: CallExtra): Promise<CallToolResult>;
 }
 

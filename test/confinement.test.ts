@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
 import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
-import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
+import { listContainers, STORE, startPodman, type TestPodman } from './helpers/podman.js';
 
 /**
  * The attacks of the security audit, each as a test: what a client may not get of the host,
@@ -266,6 +266,22 @@ describe('container confinement: what Podman made is checked at create and at ev
     assert.notEqual(await stateOf(`${tag}-p-c`), 'running');
     await call(server.client, 'podman_rm', { containers: [`${tag}-b`], force: true, timeout: 0 });
     await podman.client.call('DELETE', `/libpod/pods/${tag}-p`, { query: { force: true } });
+  });
+
+  it('sends kube YAML to Podman as it was checked: a quoted "yes" stays a string', async () => {
+    const played = await call(server.client, 'podman_kube_play', {
+      yaml: pod(
+        `${tag}-q`,
+        `  restartPolicy: Never\n${container('    env: [{name: FLAG, value: "yes"}]\n')}`,
+      ),
+    });
+    assert.equal(played.isError, undefined, textOf(played));
+    const info = await podman.client.json<{ Config: { Env: string[] } }>(
+      'GET',
+      `/libpod/containers/${tag}-q-c/json`,
+    );
+    assert.ok(info.Config.Env.includes('FLAG=yes'), info.Config.Env.join(' '));
+    await podman.client.call('DELETE', `/libpod/pods/${tag}-q`, { query: { force: true } });
   });
 
   it('offers no overlay mounts of host folders, and refuses to start one made elsewhere', async () => {

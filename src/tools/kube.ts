@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, parseAllDocuments, stringify, visit } from 'yaml';
+import { isMap, isScalar, isSeq, parseAllDocuments, stringify, type Tags, visit } from 'yaml';
 import { z } from 'zod';
 import { isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
@@ -12,6 +12,20 @@ import { table } from './render.js';
 import { assertClientSecrets, kubeSecretRefs } from './reserved-secrets.js';
 import { objectRef } from './schemas.js';
 import { DESTRUCTIVE, defineTool, MUTATING, READ_ONLY, type ToolContext, type ToolDef } from './types.js';
+
+/**
+ * YAML as Podman's decoder (go-yaml v2 into plain values) reads it: 1.1 booleans (`privileged: yes`
+ * is true), but no timestamps and no base-60 numbers, which stay strings. Parsed and written back
+ * this way, what was checked is what Podman reads: a string "yes" is sent quoted.
+ */
+const AS_PODMAN_READS = {
+  version: '1.1',
+  customTags: (tags: Tags) =>
+    tags.filter((t) => {
+      const tag = typeof t === 'string' ? { tag: t } : (t as { tag?: string; format?: string });
+      return !tag.tag?.endsWith('timestamp') && tag.format !== 'TIME';
+    }),
+} as const;
 
 /** Kinds Podman's kube play acts on (others it skips silently, which would hide a mistake). */
 const KINDS = ['Pod', 'Deployment', 'PersistentVolumeClaim', 'ConfigMap', 'Secret', 'Service'] as const;
@@ -158,8 +172,7 @@ function parseKube(text: string): KubeDoc[] {
   const problems: string[] = [];
   const docs: KubeDoc[] = [];
   // merge: <<: keys are resolved here, so what is checked below is what Podman is sent.
-  // YAML 1.1, as Podman's decoder reads it: `privileged: yes` is true there, not the string "yes".
-  const parsed = parseAllDocuments(text, { prettyErrors: false, merge: true, version: '1.1' });
+  const parsed = parseAllDocuments(text, { prettyErrors: false, merge: true, ...AS_PODMAN_READS });
   for (const [i, doc] of (Array.isArray(parsed) ? parsed : []).entries()) {
     const at = `document ${i + 1}`;
     if (doc.errors.length) {
@@ -375,7 +388,7 @@ function labelled(docs: KubeDoc[]): string {
         template.metadata ??= {};
         addTo(template.metadata);
       }
-      return stringify(copy);
+      return stringify(copy, AS_PODMAN_READS);
     })
     .join('---\n');
 }

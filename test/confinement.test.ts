@@ -268,6 +268,50 @@ describe('container confinement: what Podman made is checked at create and at ev
     await podman.client.call('DELETE', `/libpod/pods/${tag}-p`, { query: { force: true } });
   });
 
+  it("refuses a bind that holds Podman's storage or lies inside it, read-only too", async () => {
+    // Roots that cover the tests' store: a bind there reaches every container's layers and secrets.
+    const wide = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
+      MCP_PODMAN_BIND_ROOTS: tmpdir(),
+    });
+    try {
+      for (const source of [STORE, join(STORE, 'root')]) {
+        const res = errorOf(
+          await call(wide.client, 'podman_run', {
+            image: BUSYBOX,
+            name: `${tag}-store`,
+            volumes: [`${source}:/s:ro`],
+            command: ['true'],
+          }),
+        );
+        assert.equal(res.code, 'FORBIDDEN', res.message);
+        assert.match(res.message, /Podman's storage/);
+      }
+      assert.ok(!(await containers()).includes(`${tag}-store`));
+    } finally {
+      await wide.close();
+    }
+  });
+
+  it('lets compose recreate a service whose bind moved below its old one', async () => {
+    const project = join(root, 'proj');
+    await mkdir(join(project, 'data', 'app'), { recursive: true });
+    const file = join(project, 'compose.yaml');
+    const up = async (volume: string) => {
+      await writeFile(
+        file,
+        `services:\n  app:\n    image: ${BUSYBOX}\n    command: [sleep, "600"]\n    volumes: ["${volume}"]\n`,
+      );
+      return call(server.client, 'podman_compose_up', { file, project_name: `${tag}proj` });
+    };
+    const first = await up('./data:/data');
+    assert.equal(first.isError, undefined, textOf(first));
+    // The old container, stopped and set aside while the new one starts, is not a writer of ./data.
+    const second = await up('./data/app:/data');
+    assert.equal(second.isError, undefined, textOf(second));
+    const down = await call(server.client, 'podman_compose_down', { file, project_name: `${tag}proj` });
+    assert.equal(down.isError, undefined, textOf(down));
+  });
+
   it('sends kube YAML to Podman as it was checked: a quoted "yes" stays a string', async () => {
     const played = await call(server.client, 'podman_kube_play', {
       yaml: pod(

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { rm, symlink } from 'node:fs/promises';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, ensureBusybox } from './helpers/images.js';
 import { call, connectStdio, errorOf, type StdioServer, textOf } from './helpers/mcp.js';
 import { listContainers, startPodman, type TestPodman } from './helpers/podman.js';
+
+/** A folder under the bind roots (/tmp) to share with a container. */
+const SHARED = `/tmp/mcpp-shared-${process.pid}`;
 
 /** Inside the bind roots (/tmp) by its name, in /etc by where it leads. */
 const ETC_LINK = `/tmp/mcpp-etc-link-${process.pid}`;
@@ -14,6 +17,7 @@ describe('container tools over stdio against a real Podman', () => {
 
   before(async () => {
     await symlink('/etc', ETC_LINK);
+    await mkdir(SHARED, { recursive: true });
     podman = await startPodman();
     await ensureBusybox();
     server = await connectStdio(['--socket-path', podman.socketPath, '--log-level', 'warn'], {
@@ -23,6 +27,7 @@ describe('container tools over stdio against a real Podman', () => {
 
   after(async () => {
     await rm(ETC_LINK, { force: true });
+    await rm(SHARED, { recursive: true, force: true });
     await server?.close();
     const leftovers = await podman.sweep();
     await podman.stop();
@@ -226,7 +231,8 @@ describe('container tools over stdio against a real Podman', () => {
       name: 'mcpp-ports',
       command: ['sleep', '30'],
       ports: ['127.0.0.1:18931:80/tcp', '18932:81/udp'],
-      volumes: ['/tmp:/host-tmp:ro', 'mcpp-test-vol:/data'],
+      // A folder of its own: /tmp itself holds the tests' Podman store, which no bind may reach.
+      volumes: [`${SHARED}:/host-tmp:ro`, 'mcpp-test-vol:/data'],
       workdir: '/data',
       user: 'nobody',
       // No restart policy: with a host folder it is refused (test/confinement.test.ts).

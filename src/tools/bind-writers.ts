@@ -14,6 +14,7 @@ export async function sharedWriterProblems(
   client: PodmanClient,
   info: InspectedContainer,
   mine: HostMount[],
+  replacing: string[],
 ): Promise<string[]> {
   // Two list calls for the whole machine rather than an inspect per container: the Docker-compatible
   // list carries each container's mounts (sources and RW), the libpod volume list their options.
@@ -23,7 +24,7 @@ export async function sharedWriterProblems(
   ]);
   const byName = new Map((volumes ?? []).map((v) => [v.Name, v]));
   const others = (listed ?? [])
-    .filter((c) => c.Id !== info.Id)
+    .filter((c) => c.Id !== info.Id && !replacing.includes(c.Id))
     .map((c) => ({
       name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
       mounts: (c.Mounts ?? []).flatMap((m) => listedMount(m, byName)),
@@ -80,4 +81,39 @@ function listedMount(
   if (bindsDevice(o)) return [{ source: o.device!, writable }];
   const folder = m.Source ?? volumes.get(m.Name)?.Mountpoint;
   return folder ? [{ source: folder, writable, volumeStore: true }] : [];
+}
+
+const storageRoots = new WeakMap<PodmanClient, Promise<string[]>>();
+
+/**
+ * A bind that contains Podman's own storage, or lies inside it: there a container reaches images,
+ * other containers' layers and the folders of named volumes, which no bind check covers (a
+ * writable $HOME holds a rootless Podman's volumes). The store's paths come from /libpod/info, once.
+ */
+export async function storageProblems(client: PodmanClient, binds: string[]): Promise<string[]> {
+  let roots = storageRoots.get(client);
+  if (!roots) {
+    roots = client
+      .json<{ store?: { graphRoot?: string; runRoot?: string; volumePath?: string } }>('GET', '/libpod/info')
+      .then(({ store }) =>
+        Promise.all(
+          [store?.graphRoot, store?.runRoot, store?.volumePath]
+            .filter((p): p is string => Boolean(p))
+            .map((p) => realpath(p).catch(() => p)),
+        ),
+      );
+    roots.catch(() => storageRoots.delete(client));
+    storageRoots.set(client, roots);
+  }
+  const store = await roots;
+  const problems: string[] = [];
+  for (const bind of binds) {
+    const real = await realpath(bind).catch(() => bind);
+    const hit = store.find((s) => s === real || inside(s, real) || inside(real, s));
+    if (hit)
+      problems.push(
+        `its host folder ${real} ${inside(real, hit) ? 'lies inside' : 'holds'} Podman's storage (${hit})`,
+      );
+  }
+  return problems;
 }

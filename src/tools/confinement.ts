@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
-import { sharedWriterProblems } from './bind-writers.js';
+import { sharedWriterProblems, storageProblems } from './bind-writers.js';
 import { hostMounts, type InspectedContainer } from './host-mounts.js';
 
 /**
@@ -23,6 +23,11 @@ export interface Confinement {
   allowHostNetwork: boolean;
   /** Capabilities the operator granted this workload (a catalog entry's relax.capAdd). */
   capAdd?: string[];
+  /**
+   * Containers this one replaces (compose's stopped old copy, removed once the new one runs): not
+   * counted as writers of its folders. Restoring one on a rollback is checked again.
+   */
+  replacing?: string[];
 }
 
 export function confinementOf(config: { bindRoots: string[]; allowHostNetwork: boolean }): Confinement {
@@ -75,7 +80,10 @@ export async function confinementViolations(
     out.push(
       `it mounts host folders as overlays (${overlays.map((m) => m.Destination).join(', ')}), which this server does not offer`,
     );
-  if (binds.length) out.push(...(await sharedWriterProblems(client, info, mounts)));
+  if (binds.length) {
+    out.push(...(await storageProblems(client, binds)));
+    out.push(...(await sharedWriterProblems(client, info, mounts, confinement.replacing ?? [])));
+  }
   const restart = host.RestartPolicy?.Name ?? '';
   if (binds.length && restart !== '' && restart !== 'no') {
     out.push(

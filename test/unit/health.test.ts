@@ -90,6 +90,13 @@ describe('HealthMonitor', () => {
         if (method === 'GET' && path === '/libpod/containers/swapped/json')
           return { Id: 'swapped', Mounts: [{ Type: 'bind', Source: join(dir, 'x'), Destination: '/x' }] };
         // Who else could write above its folder: no one but itself here.
+        if (method === 'GET' && path === '/libpod/info')
+          return {
+            store: {
+              graphRoot: '/var/lib/containers/storage',
+              volumePath: '/var/lib/containers/storage/volumes',
+            },
+          };
         if (method === 'GET' && path === '/containers/json') return [{ Id: 'swapped', Mounts: [] }];
         if (method === 'GET' && path === '/libpod/volumes/json') return [];
         throw new Error(`unexpected Podman call ${method} ${path}`);
@@ -115,7 +122,12 @@ describe('HealthMonitor', () => {
     await rm(dir, { recursive: true });
     assert.deepEqual(
       calls,
-      ['GET /libpod/containers/swapped/json', 'GET /containers/json', 'GET /libpod/volumes/json'],
+      [
+        'GET /libpod/containers/swapped/json',
+        'GET /libpod/info',
+        'GET /containers/json',
+        'GET /libpod/volumes/json',
+      ],
       'the replica was inspected, not restarted',
     );
     assert.equal(restarts, 0);

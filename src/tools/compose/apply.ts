@@ -179,7 +179,10 @@ async function run(options: ApplyOptions, journal: Journal): Promise<ServiceOutc
       if (existing) await moveAside(options, journal, { ...existing, name: service.containerName });
       await options.progress(`${existing ? 'Recreating' : 'Creating'} ${service.containerName}`);
       const created = await recorded(journal.containers, service.containerName, () =>
-        createAndStart(client, spec, { signal, confinement: options.confinement }),
+        createAndStart(client, spec, {
+          signal,
+          confinement: { ...options.confinement, replacing: journal.replaced.map((r) => r.id) },
+        }),
       ).catch((err: unknown) => {
         throw serviceFailed(name, err);
       });

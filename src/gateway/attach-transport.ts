@@ -8,6 +8,9 @@ import { BoundedText, demux } from '../podman/streams.js';
  * a remote Podman too). stdin carries newline-delimited JSON-RPC; stdout and stderr come back as
  * multiplexed frames. stdout lines that are not JSON-RPC are kept as evidence for a clear error.
  */
+/** How long a closed attach is still read, for a dying server's last words. */
+const LINGER_MS = 1000;
+
 export class AttachTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   onerror?: (error: Error) => void;
@@ -31,7 +34,10 @@ export class AttachTransport implements Transport {
 
   async start(): Promise<void> {
     this.socket.on('error', (err) => this.onerror?.(err));
-    this.socket.on('close', () => this.finish());
+    this.socket.on('close', () => {
+      this.markEnded();
+      this.finish();
+    });
     void this.pump();
   }
 
@@ -97,12 +103,17 @@ export class AttachTransport implements Transport {
     });
   }
 
-  /** Closes stdin (the server sees EOF) and drops the connection. */
+  /**
+   * Closes stdin (the server sees EOF) and drops the connection. What the server still writes on
+   * its way out (its last stderr lines, often why it died) is read for a moment more.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.socket.end();
-    this.socket.destroy();
+    const linger = setTimeout(() => this.socket.destroy(), LINGER_MS);
+    linger.unref();
+    this.socket.once('close', () => clearTimeout(linger));
     this.onclose?.();
   }
 

@@ -300,7 +300,8 @@ export class Mount extends EventEmitter<MountEvents> {
     const transport = this.transport instanceof AttachTransport ? this.transport : undefined;
     // A server that dies at once can fail our first write (EPIPE) before its last words reach us:
     // give its stream a moment to end, so the error says why it died.
-    if (transport) await Promise.race([transport.ended, new Promise((r) => setTimeout(r, 1500).unref())]);
+    if (transport && !callerAborted)
+      await Promise.race([transport.ended, new Promise((r) => setTimeout(r, 1500).unref())]);
     const stderr = transport?.stderr.toString().trim().split('\n').slice(-5).join(' | ');
     let exited = '';
     if (this.containerId) {

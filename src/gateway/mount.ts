@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { CallExtra, DownstreamSession } from '../core/tools.js';
 import { isAbortError, isMcpPodmanError, McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
+import { BoundedText, demux } from '../podman/streams.js';
 import { assertConfined, type Confinement } from '../tools/confinement.js';
 import { AttachTransport } from './attach-transport.js';
 import type { CatalogEntry } from './catalog-schema.js';
@@ -292,6 +293,22 @@ export class Mount extends EventEmitter<MountEvents> {
     return undefined;
   }
 
+  /** The last stderr lines of the container's log (bounded in size and time), or undefined. */
+  private async loggedStderr(podman: PodmanClient): Promise<string | undefined> {
+    if (!this.containerId) return undefined;
+    try {
+      const res = await podman.request('GET', `/libpod/containers/${this.containerId}/logs`, {
+        query: { stdout: false, stderr: true, tail: '5' },
+        signal: AbortSignal.timeout(2000),
+      });
+      const text = new BoundedText(8 * 1024, 'tail');
+      for await (const frame of demux(res.body)) text.push(frame.data.toString('utf8'));
+      return text.toString().trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async failureReason(
     podman: PodmanClient,
     err: unknown,
@@ -302,7 +319,9 @@ export class Mount extends EventEmitter<MountEvents> {
     // give its stream a moment to end, so the error says why it died.
     if (transport && !callerAborted)
       await Promise.race([transport.ended, new Promise((r) => setTimeout(r, 1500).unref())]);
-    const stderr = transport?.stderr.toString().trim().split('\n').slice(-5).join(' | ');
+    // Podman's attach can miss what a container wrote just before it exited; its log has it.
+    const said = transport?.stderr.toString().trim() || (await this.loggedStderr(podman));
+    const stderr = said?.split('\n').slice(-5).join(' | ');
     let exited = '';
     if (this.containerId) {
       const state = await podman

@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import type { PodmanClient } from '../podman/client.js';
+import { underRoot } from './bind-roots.js';
 import { bindsDevice, type HostMount, type InspectedContainer } from './host-mounts.js';
 
 /**
@@ -54,7 +55,7 @@ export async function sharedWriterProblems(
 
 /** Whether `path` lies strictly below `folder`. */
 function inside(path: string, folder: string): boolean {
-  return path !== folder && path.startsWith(folder === '/' ? '/' : `${folder}/`);
+  return path !== folder && underRoot(path, folder);
 }
 
 interface ListedContainer {

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { McpPodmanError } from '../errors.js';
 import type { PodmanClient } from '../podman/client.js';
+import { underRoot } from './bind-roots.js';
 import { sharedWriterProblems, storageProblems } from './bind-writers.js';
 import { hostMounts, type InspectedContainer } from './host-mounts.js';
 
@@ -126,9 +127,7 @@ async function bindProblem(source: string, roots: string[] | undefined): Promise
   if (real === undefined) return `it mounts host path ${source}, which cannot be resolved now`;
   if (roots) {
     const realRoots = await Promise.all(roots.map((r) => realpath(r).catch(() => r)));
-    const inside = realRoots.some(
-      (root) => real === root || real.startsWith(root === '/' ? '/' : `${root}/`),
-    );
+    const inside = realRoots.some((root) => underRoot(real, root));
     if (!inside) return `it mounts host path ${source}, which leads to ${real}, outside the shared folders`;
   }
   // We mount real paths only, so a source that is no longer its own real path had a link swapped in.

@@ -1,9 +1,7 @@
-import { MASK } from '../tools/redact.js';
+import { Redactor } from '../tools/redact.js';
 
 /** Argument names whose values a caller passes into a workload's environment or a file's variables. */
 const ENV_ARGS = new Set(['env', 'environment', 'variables']);
-/** Shorter values would mask ordinary words of a message. */
-const MIN_CHARS = 4;
 
 /**
  * The values a call passed as environment or variables (`env: ["K=V"]`, `env: {K: V}`,
@@ -20,7 +18,7 @@ export function envValuesOf(args: unknown): string[] {
       for (const [k, v] of Object.entries(node as Record<string, unknown>)) walk(v, k);
   };
   walk(args);
-  return [...new Set(out)].filter((v) => v.length >= MIN_CHARS).sort((a, b) => b.length - a.length);
+  return out;
 }
 
 function valuesOf(node: unknown): string[] {
@@ -33,7 +31,12 @@ function valuesOf(node: unknown): string[] {
   return [];
 }
 
-/** A message with each of `values` masked (longest first, so a value inside another goes too). */
+/**
+ * A message with each of `values` masked, by a redactor of its own: it already skips values too
+ * short to mask safely and replaces the longest first.
+ */
 export function maskValues(message: string, values: string[]): string {
-  return values.reduce((text, value) => text.split(value).join(MASK), message);
+  const redactor = new Redactor(true);
+  for (const value of values) redactor.remember(value);
+  return redactor.scrub(message);
 }
